@@ -1,0 +1,43 @@
+"The `ctm-nb` console script, run as a user runs it: in a subprocess."
+import csv, json, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+def ctm_nb(*args, cwd=None):
+    exe = shutil.which("ctm-nb") or pytest.fail("the ctm-nb console script is not installed (pip install -e .)")
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=900)
+
+def test_help_lists_the_commands():
+    r = ctm_nb("--help")
+    assert r.returncode == 0 and "demo" in r.stdout and "train" in r.stdout
+
+def test_train_on_a_csv_column(tmp_path, bbc):
+    texts, labels = bbc
+    path = tmp_path / "news.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["id", "body", "section"])
+        for i in range(0, 2225, 5): w.writerow([i, texts[i], labels[i]])
+    r = ctm_nb("train", path, "--column", "body", "--labels-column", "section", "--n-topics", "5", "--epochs", "20",
+               "--device", "cpu", "--out", tmp_path / "report")
+    assert r.returncode == 0, r.stderr[-2000:]
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert {"npmi_window", "npmi_doc", "topic_diversity", "inverted_rbo", "nmi", "purity"} <= set(metrics)
+    assert metrics["nmi"] > 0.3, metrics      # 445 articles, 20 epochs: already well above chance (≈ 0)
+    rows = list(csv.reader(open(tmp_path / "report" / "doc_topic.csv")))
+    assert len(rows) == 1 + 445 and len(rows[0]) == 2 + 5
+    assert "topic" in r.stdout and "Report written" in r.stdout
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    r = ctm_nb("train", tmp_path / "missing.txt")
+    assert r.returncode != 0 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "a.csv").write_text("title\nx\n")
+    r = ctm_nb("train", tmp_path / "a.csv")
+    assert r.returncode != 0 and "no column 'text'" in r.stderr
+
+@pytest.mark.slow
+def test_demo(tmp_path):
+    r = ctm_nb("demo", "--out", tmp_path / "demo")
+    assert r.returncode == 0, r.stderr[-2000:]
+    metrics = json.loads((tmp_path / "demo" / "metrics.json").read_text())
+    assert metrics["nmi"] > 0.5 and metrics["npmi_window"] > 0.05, metrics
+    print(r.stdout)
