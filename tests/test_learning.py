@@ -12,17 +12,17 @@ def corpus(bbc): return preprocess(bbc[0])
 @pytest.mark.parametrize("cls", [CombinedTM, ZeroShotTM])
 def test_bbc_topics_recover_the_sections(cls, bbc, bbc_embeddings, corpus):
     texts, labels = bbc
-    tm = cls(n_topics=5, epochs=50, seed=0, progress=False, device="cpu").fit(corpus=corpus, embeddings=bbc_embeddings)
+    tm = cls(n_topics=10, epochs=50, seed=0, progress=False, device="cpu").fit(corpus=corpus, embeddings=bbc_embeddings)
     agree = label_agreement(np.asarray(labels)[corpus.kept], tm.doc_topic.argmax(1))
-    # chance: a random assignment to 5 topics gives NMI ≈ 0.00 and purity ≈ 0.23 here
-    rng = np.random.default_rng(0)
-    chance = label_agreement(labels, rng.integers(0, 5, len(labels)))
-    assert chance["nmi"] < 0.02
-    assert agree["nmi"] > 0.55, agree
-    assert agree["purity"] > 0.7, agree
+    # chance: a random assignment of the articles to 10 topics
+    chance = label_agreement(labels, np.random.default_rng(0).integers(0, 10, len(labels)))
+    assert chance["nmi"] < 0.02 and chance["purity"] < 0.3
+    assert agree["nmi"] > 0.5 and agree["purity"] > 0.75, agree
+    # NPMI (gensim c_npmi, window 10, top 10 words) of the topics vs random word lists from the same vocabulary
     coherence = npmi(tm.topics(10), corpus.bow_texts, window=10).mean()
-    random_coherence = npmi(random_topics(corpus.vocab, 5, seed=0), corpus.bow_texts, window=10).mean()
-    assert coherence > 0.08 and coherence > random_coherence + 0.15, (coherence, random_coherence)
+    random_coherence = npmi(random_topics(corpus.vocab, 10, seed=0), corpus.bow_texts, window=10).mean()
+    assert random_coherence < -0.2
+    assert coherence > 0.05 and coherence > random_coherence + 0.3, (coherence, random_coherence)
 
 def test_same_seed_same_model(bbc_embeddings, corpus):
     fit = lambda seed: CombinedTM(n_topics=5, epochs=3, seed=seed, progress=False, device="cpu").fit(corpus=corpus, embeddings=bbc_embeddings)
