@@ -68,3 +68,19 @@ def test_documents_that_become_empty_stay_aligned(bbc, bbc_embeddings):
     assert np.isnan(theta[[7, 150]]).all() and not np.isnan(np.delete(theta, [7, 150], 0)).any()
     # row i of the aligned θ is the caller's document i
     np.testing.assert_allclose(theta[8], tm.transform([docs[8]], embeddings=bbc_embeddings[8:9])[0], atol=1e-6)
+
+@pytest.mark.slow
+def test_20newsgroups_full_size():
+    "The DESIGN.md setting: 20 Newsgroups, CTM preprocessing (V=2000), K=50, 100 epochs, batch 64, MiniLM."
+    from ctm_nb.data import load_20newsgroups
+    from ctm_nb.metrics import topic_diversity
+    from conftest import SHARED
+    data_home = SHARED / "data" / "scikit_learn_data"
+    if not data_home.exists(): pytest.skip(f"20 Newsgroups cache not found at {data_home}")
+    texts, labels, names = load_20newsgroups(data_home=str(data_home))
+    tm = CombinedTM(n_topics=50, seed=0, progress=True).fit(texts)
+    assert len(tm.corpus) > 18000
+    scores = tm.evaluate(labels=labels)
+    print({k: round(v, 3) for k, v in scores.items()})
+    # the reference package reached NPMI 0.126 and TD@25 0.737 with these settings (DESIGN.md)
+    assert scores["npmi_window"] > 0.10 and scores["topic_diversity"] > 0.6, scores
