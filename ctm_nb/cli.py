@@ -12,6 +12,7 @@ import numpy as np
 import ctm_nb
 from .data import load_bbc
 from .ctm import CombinedTM, ZeroShotTM, ProdLDA
+from .visualize import save_figures
 
 # %% auto #0
 __all__ = ['MODELS', 'read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
@@ -45,8 +46,9 @@ def write_report(tm, # a fitted model
                  out, # report folder (created)
                  labels=None, # optional gold labels
                  settings:dict|None=None, # the run's settings, stored in config.json
+                 figures:bool=True, # also write the plots (PNG), the pyLDAvis page and index.html
                 ) -> dict: # the metrics
-    "Evaluate `tm` and write topics, document-topic matrix, metrics, config and the model into folder `out`."
+    "Evaluate `tm` and write topics, document-topic matrix, metrics, config, the model and the plots into folder `out`."
     from ctm_nb.metrics import npmi
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     metrics = tm.evaluate(labels=labels)
@@ -65,6 +67,7 @@ def write_report(tm, # a fitted model
                epochs_run=len(tm.history), stopped=tm.history.stopped, settings=settings or {})
     (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str))
     tm.save(out / "model")
+    if figures: save_figures(tm, out, labels)
     return metrics
 
 # %% ../nbs/07_cli.ipynb #22b2311b
@@ -80,7 +83,8 @@ def _train_and_report(docs, labels, args, t0):
           f"{time.time() - t0:.0f} s\n")
     print((Path(args.out) / "topics.txt").read_text())
     print("  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    print(f"\nReport written to {args.out}/ (topics, doc_topic.csv, metrics.json, config.json, model/)")
+    print(f"\nReport written to {args.out}/ (topics, doc_topic.csv, metrics.json, config.json, model/); "
+          f"open {args.out}/index.html for the plots and the pyLDAvis view")
     return tm
 
 def demo(args):

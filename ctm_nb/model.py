@@ -147,8 +147,6 @@ def loss(self:CTMNet, out:dict, bow:torch.Tensor, labels:torch.Tensor|None=None,
 # %% ../nbs/03_model.ipynb #6f970dab
 @patch(as_prop=True)
 def topic_word(self:CTMNet) -> torch.Tensor:
-    "The (K, V) topic-word distribution: softmax(β) for prodLDA, softmax(BN(β)) for LDA; rows sum to 1."
-    if self.model_type == "LDA":
-        return F.softmax(F.batch_norm(self.beta, self.beta_bn.running_mean, self.beta_bn.running_var,
-                                      training=False, eps=self.beta_bn.eps), dim=1)
-    return F.softmax(self.beta, dim=1)
+    "p(w|k), (K, V): the decoder's word distribution for a document made of topic k alone, softmax(BN(β_k)); rows sum to 1."
+    bn = self.beta_bn
+    return F.softmax(F.batch_norm(self.beta, bn.running_mean, bn.running_var, training=False, eps=bn.eps), dim=1)

@@ -1,0 +1,165 @@
+"""The widgets of ctm_nb.widgets, driven without a browser: set values, click buttons, assert on traits and models.
+
+Outside a kernel `with out: print()` captures nothing, so every check reads widget traits or the objects the widgets
+produce (`dash.model`, `explorer.words`, `inspector.theta`)."""
+import time
+import numpy as np
+import pytest
+import torch
+import ctm_nb.widgets as W
+from ctm_nb.widgets import TrainingDashboard, TopicExplorer, DocumentInspector, check_gpu, device_summary, available_devices
+from ctm_nb.ctm import CombinedTM, ProdLDA
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    "Tiny models train fastest on one thread, and do not fight other processes for the cores."
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+@pytest.fixture(scope="module")
+def small(bbc, bbc_embeddings):
+    "Every 8th BBC article (279, all five sections) with its embedding."
+    texts, labels = bbc
+    return texts[::8], labels[::8], bbc_embeddings[::8]
+
+@pytest.fixture(scope="module")
+def trained(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts, embeddings=emb, n_topics=5, epochs=15, vocab_size=1000, device="cpu")
+    dash.start.click()
+    assert dash.wait(300)
+    return dash
+
+def test_dashboard_trains_with_live_updates(small, trained):
+    dash = trained
+    assert dash.error is None, dash.error
+    tm = dash.model
+    assert isinstance(tm, CombinedTM) and tm.fitted and tm.n_topics == 5
+    assert (dash.progress.value, dash.progress.max, dash.progress.bar_style) == (15, 15, "success")
+    assert len(dash.logs) == 15 and [l.epoch for l in dash.logs] == list(range(1, 16))
+    assert dash.topics.value.count("<tr>") == 5 and tm.topics(3)[0][0] in dash.topics.value
+    assert dash.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Done: 15 epochs (completed)" in dash.status.value
+    assert not dash.start.disabled and dash.stop.disabled and not any(c.disabled for c in dash._controls)
+    assert tm.transform(small[0][:4], embeddings=small[2][:4]).shape == (4, 5)
+
+def test_controls_reach_the_model(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts, embeddings=emb, n_topics=10, epochs=50, vocab_size=800)
+    dash.model_type.value, dash.n_topics.value, dash.epochs.value = "ZeroShotTM", 4, 3
+    dash.batch_size.value, dash.lr.value, dash.device.value = 32, 1e-3, "cpu"
+    assert dash.progress.max == 3                       # the bar follows the epochs control
+    dash.start.click(); assert dash.wait(300)
+    tm = dash.model
+    assert type(tm).__name__ == "ZeroShotTM" and tm.n_topics == 4 and len(tm.history) == 3
+    assert tm.batch_size == 32 and tm.lr == pytest.approx(1e-3) and tm.device == "cpu" and len(tm.vocab) == 800
+
+def test_start_returns_at_once_and_stop_ends_cleanly(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts, embeddings=emb, n_topics=5, epochs=10_000, vocab_size=1000, device="cpu")
+    t0 = time.perf_counter(); dash.start.click()
+    assert time.perf_counter() - t0 < 2 and dash.running          # training runs in the background
+    assert dash.start.disabled and not dash.stop.disabled and dash.n_topics.disabled
+    dash.start.click()                                               # a second Start while running is ignored
+    deadline = time.monotonic() + 120
+    while dash.progress.value < 2 and time.monotonic() < deadline: time.sleep(0.02)
+    assert dash.progress.value >= 2
+    dash.stop.click()
+    assert dash.stop.disabled and "Stopping" in dash.status.value
+    assert dash.wait(120) and not dash.running
+    h = dash.model.history
+    assert h.stopped == "callback" and 2 <= len(h) < 10_000 and dash.progress.value == len(h)
+    assert "stopped by you" in dash.status.value and not dash.start.disabled
+    assert len(dash.model.topics(5)) == 5 and np.isfinite(dash.model.doc_topic).all()
+
+def test_prodlda_needs_no_embeddings_and_others_compute_them_once(small, monkeypatch, tmp_path):
+    texts, _, _ = small
+    monkeypatch.setenv("CTM_NB_CACHE", str(tmp_path))
+    dash = TrainingDashboard(texts[:40], model="ProdLDA", n_topics=3, epochs=2, batch_size=16, vocab_size=300, device="cpu")
+    dash.start.click(); assert dash.wait(300)
+    assert isinstance(dash.model, ProdLDA) and dash.embeddings is None
+    dash.model_type.value = "CombinedTM"
+    dash.start.click(); assert dash.wait(300)
+    assert dash.error is None, dash.error
+    assert isinstance(dash.model, CombinedTM) and dash.embeddings.shape == (40, 384)
+    first = dash.embeddings
+    dash.start.click(); assert dash.wait(300)
+    assert dash.embeddings is first                                  # computed once, reused
+
+def test_errors_are_shown_not_raised(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:12], embeddings=emb[:12], n_topics=20, epochs=2, device="cpu")
+    dash.start.click(); assert dash.wait(60)
+    assert isinstance(dash.error, ValueError) and dash.model is None
+    assert "ValueError" in dash.status.value and dash.progress.bar_style == "danger" and not dash.start.disabled
+    with pytest.raises(ValueError, match="model must be one of"): TrainingDashboard(texts, model="BERTopic")
+
+def test_topic_explorer(trained):
+    tm = trained.model
+    ex = TopicExplorer(tm, topic=2, n_words=12, n_docs=4)
+    assert len(ex.words) == 12 and len(ex.documents) == 4 and ex.bars.value.count("<tr>") == 12
+    rel = [r for _, r, _, _ in ex.words]
+    assert rel == sorted(rel, reverse=True)
+    ex.lam.value = 1.0
+    probs = [p for _, _, p, _ in ex.words]
+    assert probs == sorted(probs, reverse=True)                     # λ = 1 ranks by p(w|k)
+    ex.lam.value = 0.0
+    lifts = [p / q for _, _, p, q in ex.words]
+    assert lifts == pytest.approx(sorted(lifts, reverse=True))       # λ = 0 ranks by lift
+    ex.topic.value = 4
+    shares = [s for _, s, _ in ex.documents]
+    assert shares == sorted(shares, reverse=True) and shares[0] == pytest.approx(tm.doc_topic[:, 4].max())
+    assert "topic 4" in ex.bars.value and ex.docs.value.count("<li") == 4
+    ex.n_words.value, ex.n_docs.value = 20, 2
+    assert len(ex.words) == 20 and len(ex.documents) == 2
+
+def test_document_inspector(trained):
+    tm = trained.model
+    ins = DocumentInspector(tm)
+    ins.text.value = "Shares fell sharply as the bank reported weaker profits and rising debt."
+    ins.button.click()
+    assert ins.error is None, ins.error
+    assert ins.theta.shape == (5,) and abs(ins.theta.sum() - 1) < 1e-5
+    assert {"shares", "bank", "profits"} <= set(ins.known_words)
+    assert ins.result.value.count("<tr>") == 5
+    np.testing.assert_allclose(ins.theta, tm.transform([ins.text.value])[0], atol=1e-5)
+    assert ins.analyse("") is None and ins.theta is None and "Type or paste" in ins.result.value
+    ins.analyse("zzzz qqqq")                                         # no vocabulary word: embedding only
+    assert ins.theta is not None and ins.known_words == [] and "no vocabulary words" in ins.result.value
+
+def test_document_inspector_prodlda(small):
+    texts, _, _ = small
+    tm = ProdLDA(n_topics=3, epochs=3, vocab_size=500, seed=0, progress=False, device="cpu").fit(texts)
+    ins = DocumentInspector(tm)
+    theta = ins.analyse("The film won the best actress award.")
+    assert theta.shape == (3,) and "film" in ins.known_words
+
+def test_check_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    s = check_gpu(colab=True)
+    assert not s.ok and s.device == "cpu" and "Runtime → Change runtime type" in s.advice and "T4 GPU" in s.advice
+    assert "Change runtime type" in s._repr_html_() and "No GPU" in str(s)
+    monkeypatch.setattr(W.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(torch.version, "cuda", None)
+    assert "CPU-only build" in check_gpu(colab=False).advice
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Tesla T4")
+    s = check_gpu(colab=True)
+    assert s.ok and s.device == "cuda" and s.name == "Tesla T4" and s.advice == "" and "Tesla T4" in s._repr_html_()
+
+def test_devices():
+    devs = available_devices()
+    assert devs[:2] == ["auto", "cpu"] and ("cuda" in devs) == torch.cuda.is_available()
+    assert device_summary("cpu").startswith("cpu · ")
+    dash = TrainingDashboard(["a b c"] * 5, model="ProdLDA", device="cpu")
+    assert "cpu" in dash.device_info.value
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_dashboard_on_gpu(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts, embeddings=emb, n_topics=5, epochs=3, device="cuda")
+    assert torch.cuda.get_device_name(0) in dash.device_info.value
+    dash.start.click(); assert dash.wait(300)
+    assert dash.error is None and next(dash.model.net.parameters()).is_cuda
