@@ -1,0 +1,42 @@
+"Smoke test of bench/run.py's ctm_nb side: a quick run on a BBC sample, the reference and BERTopic skipped cleanly."
+import importlib.util, json, sys
+from pathlib import Path
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("ctm_nb_bench_run", BENCH)
+    mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
+    return mod
+
+def test_quick_bench_writes_report(bench, bbc, bbc_embeddings, tmp_path, monkeypatch):
+    lut = dict(zip(bbc[0], bbc_embeddings))         # the cached MiniLM embeddings of every BBC article
+    encoder = lambda texts: np.stack([lut[t] for t in texts])
+    # the reference and BERTopic must be skipped with a note wherever they are not installed; force that here
+    monkeypatch.setitem(bench.NEEDS, "reference.CombinedTM", "contextualized_topic_models_not_installed")
+    monkeypatch.setitem(bench.NEEDS, "BERTopic", "bertopic_not_installed")
+    rep = bench.main(["--quick", "--dataset", "bbc", "--n-docs", "300", "--n-topics", "5", "--epochs", "2",
+                      "--lda-iter", "2", "--out", str(tmp_path), "--name", "smoke"], encoder=encoder)
+    md, js = tmp_path / "smoke.md", tmp_path / "smoke.json"
+    assert md.exists() and js.exists()
+    saved = json.loads(js.read_text())
+    assert set(saved) >= {"config", "summary", "runs", "machine", "versions", "notes", "total_s"}
+    assert saved["config"]["n_topics"] == 5 and saved["config"]["seeds"] == [0]
+    rows = {r["model"]: r for r in saved["summary"]}
+    assert list(rows) == list(bench.ALL_MODELS)
+    for name in ("ctm_nb.CombinedTM", "ctm_nb.ZeroShotTM", "ctm_nb.ProdLDA", "ctm_nb.LDA"):
+        r = rows[name]
+        assert "error" not in r, r
+        for k in ("npmi_window", "npmi_doc", "topic_diversity", "inverted_rbo", "c_v", "nmi", "purity",
+                  "fit_s", "s_per_epoch", "inference_s", "peak_mb"):
+            assert k in r and np.isfinite(r[k]), (name, k)
+        assert -1 <= r["npmi_window"] <= 1 and 0 < r["topic_diversity"] <= 1
+    for name in ("reference.CombinedTM", "BERTopic"):
+        assert rows[name]["error"].startswith("skipped"), rows[name]
+    text = md.read_text()
+    assert "| ctm_nb.CombinedTM |" in text and "skipped" in text and "Machine:" in text
+    assert saved["machine"]["cores"] >= 1 and saved["versions"]["ctm_nb"]
+    assert rep["summary"] == saved["summary"]
