@@ -15,6 +15,11 @@ from .model import *
 from .training import *
 from .ctm import *
 from .metrics import *
+from .visualize import *
+from .widgets import *
+from .baselines import *
 from . import data as _data, embeddings as _embeddings, fusion as _fusion, model as _model, \
-    training as _training, ctm as _ctm, metrics as _metrics
-__all__ = [n for m in (_data, _embeddings, _fusion, _model, _training, _ctm, _metrics) for n in m.__all__]
+    training as _training, ctm as _ctm, metrics as _metrics, visualize as _visualize, widgets as _widgets, baselines as _baselines
+__all__ = [n for m in (_data, _embeddings, _fusion, _model, _training, _ctm, _metrics, _visualize, _widgets,
+                                _baselines)
+           for n in m.__all__]
