@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/ctm.html.md"""
 
 # %% ../nbs/05_ctm.ipynb #0b1ab168
 from __future__ import annotations
-import json, os, shutil, tempfile, warnings
+import json, math, os, shutil, tempfile, warnings
 from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
@@ -14,11 +14,11 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words
+from .data import Corpus, preprocess, bag_of_words, _as_docs
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData
-from .model import CTMNet
-from .training import fit_network, seeded, History
+from .model import CTMNet, ACTIVATIONS, DECODERS
+from .training import fit_network, seeded, History, _check_int
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
@@ -56,17 +56,52 @@ class CTM:
                  seed:int|None=None, # seed for initialisation, shuffling and sampling: same seed, same topics (CPU)
                  progress:bool=True, # show progress bars
                 ):
-        if int(n_topics) < 2: raise ValueError(f"n_topics must be at least 2, got {n_topics}.")
-        if not 0 <= validation_split < 1: raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
         for k in _HPARAMS: setattr(self, k, locals()[k])
-        self.hidden_sizes, self.progress = tuple(hidden_sizes), progress
+        self.hidden_sizes, self.progress = tuple(hidden_sizes) if isinstance(hidden_sizes, (list, tuple)) else hidden_sizes, progress
+        self._check_hparams()
         self.net, self.vocab, self.corpus, self.history, self.label_names = None, None, None, None, None
+        self.doc_topic, self.embedding_dim, self._fit_data = None, None, None
 
     @property
     def fitted(self) -> bool: return self.net is not None
     def __repr__(self):
         state = f"fitted on {len(self.corpus) if self.corpus is not None else '?'} documents, V={len(self.vocab)}" if self.fitted else "not fitted"
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
+
+# %% ../nbs/05_ctm.ipynb #eee12b3e
+def _check_float(name, value, lo, hi=None, lo_open=False, hi_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value}.")
+    below = value <= lo if lo_open else value < lo
+    above = hi is not None and (value >= hi if hi_open else value > hi)
+    if below or above:
+        span = (f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}" if hi is not None
+                else f"{'greater than' if lo_open else 'at least'} {lo}")
+        raise ValueError(f"{name} must be {span}, got {value}.")
+
+@patch
+def _check_hparams(self:CTM):
+    "Check every hyperparameter's type and range; raise a TypeError/ValueError that names it."
+    _check_int("n_topics", self.n_topics, 2)
+    if self.model_type not in DECODERS: raise ValueError(f"model_type must be one of {DECODERS}, got {self.model_type!r}.")
+    if self.activation not in ACTIVATIONS: raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {self.activation!r}.")
+    if not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes:
+        raise ValueError(f"hidden_sizes must be a non-empty tuple of layer widths, e.g. (100, 100), got {self.hidden_sizes!r}.")
+    for h in self.hidden_sizes: _check_int("each of hidden_sizes", h, 1)
+    _check_float("dropout", self.dropout, 0, 1)
+    _check_int("epochs", self.epochs, 1)
+    _check_int("batch_size", self.batch_size, 2, " BatchNorm needs at least two documents per batch.")
+    _check_float("lr", self.lr, 0, lo_open=True)
+    _check_float("momentum", self.momentum, 0, 1)
+    _check_float("kl_weight", self.kl_weight, 0)
+    _check_float("validation_split", self.validation_split, 0, 1)
+    _check_int("patience", self.patience, 1)
+    _check_int("vocab_size", self.vocab_size, 2, " A topic is a distribution over words: it needs at least 2.")
+    _check_int("min_words", self.min_words, 0)
+    if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
+    if self.seed is not None: _check_int("seed", self.seed, 0)
+    resolve_device(self.device)
 
 # %% ../nbs/05_ctm.ipynb #a6ae07e7
 def _rows_for(corpus, arr, name):
@@ -82,6 +117,31 @@ def _encode_labels(labels):
     return list(names), ids.astype(np.int64)
 
 # %% ../nbs/05_ctm.ipynb #1cf059af
+def _check_corpus(corpus, n_topics):
+    "A corpus a topic model can be trained on, or a ValueError that says what to change."
+    V = len(corpus.vocab)
+    if V < 2:
+        raise ValueError(f"the vocabulary has {V} word: a topic is a distribution over words and needs at least 2. "
+                         "Pass a larger vocab_size (or a longer vocab).")
+    if corpus.bow.nnz == 0:
+        raise ValueError("no word of the vocabulary occurs in the documents: every bag of words is empty. Check that "
+                         "`vocab` fits these documents (same language, same cleaning), or let fit build the vocabulary.")
+    if len(corpus) <= n_topics:
+        raise ValueError(f"n_topics={n_topics} needs more documents than topics; only {len(corpus)} documents are left "
+                         "after preprocessing. Pass more documents or fewer topics.")
+
+def _check_labels(labels):
+    "Labels as a 1-D array, with no missing values."
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+        raise TypeError(f"labels must be a list or array with one label per document, not {type(labels).__name__}.")
+    arr = np.asarray(labels.tolist() if hasattr(labels, "tolist") else list(labels), dtype=object)
+    if arr.ndim != 1: raise ValueError(f"labels must be one label per document (1-D), got shape {arr.shape}.")
+    missing = [i for i, y in enumerate(arr) if y is None or (isinstance(y, (float, np.floating)) and math.isnan(y))]
+    if missing:
+        raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): give every document a "
+                         "label, e.g. 'unknown', or leave labels out.")
+    return arr
+
 @patch
 def fit(self:CTM,
          docs=None, # list of documents (str); or None when `corpus` is given
@@ -92,37 +152,72 @@ def fit(self:CTM,
          callbacks=(), # functions called with each `EpochLog`; returning True stops training
         ) -> CTM: # self, fitted
     "Preprocess `docs`, embed them, and train the topic model; returns `self`."
+    self._check_hparams()
     if corpus is None:
         if docs is None: raise ValueError("fit needs documents: pass `docs` (a list of str) or a `corpus` from `preprocess`.")
         corpus = preprocess(docs, self.vocab_size, self.stopwords, self.remove_numbers, self.min_words, vocab=vocab)
     elif docs is not None: raise ValueError("pass either `docs` or `corpus`, not both.")
-    if len(corpus) <= self.n_topics:
-        raise ValueError(f"n_topics={self.n_topics} needs more documents than topics; only {len(corpus)} documents "
-                         "are left after preprocessing.")
+    elif not isinstance(corpus, Corpus):
+        raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
+    elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
+    _check_corpus(corpus, self.n_topics)
+    label_names, lab = None, None
+    if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels"))
+    emb = None
+    if self.inputs != "bow" and embeddings is not None: emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings")
     if len(corpus.dropped) and self.progress:
         print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have fewer than {self.min_words} vocabulary words and "
               f"are left out of training (indices in `.corpus.dropped`).")
-    emb = None
-    if self.inputs != "bow":
-        emb = (embed(corpus.texts, self.embedding_model, max_seq_length=self.max_seq_length, progress=self.progress)
-               if embeddings is None else _rows_for(corpus, check_embeddings(embeddings), "embeddings"))
-    lab = None
-    if labels is not None:
-        self.label_names, lab = _encode_labels(_rows_for(corpus, np.asarray(labels), "labels"))
-    data = TopicData(corpus.bow, emb, lab, len(self.label_names) if lab is not None else None)
+    if self.inputs != "bow" and embeddings is None:
+        emb = embed(corpus.texts, self.embedding_model, max_seq_length=self.max_seq_length, progress=self.progress)
+    data = TopicData(corpus.bow, emb, lab, len(label_names) if lab is not None else None)
     valid = None
     if self.validation_split: data, valid = data.split(self.validation_split, seed=self.seed)
     dev = resolve_device(self.device)
     with seeded(self.seed, dev):
-        self.net = CTMNet(data.vocab_size, data.embedding_dim, self.n_topics, self.inputs, self.model_type,
-                          self.hidden_sizes, self.activation, self.dropout, self.learn_priors, data.n_labels)
-    self.vocab, self.corpus, self.embedding_dim = list(corpus.vocab), corpus, data.embedding_dim
-    self.history = fit_network(self.net, data, valid, self.epochs, self.batch_size, self.lr, self.momentum,
-                               self.kl_weight, self.patience, device=dev, seed=self.seed, callbacks=callbacks,
-                               vocab=self.vocab, progress=self.progress)
-    all_data = data if valid is None else TopicData(corpus.bow, emb)
-    self.doc_topic = self._theta(all_data)
+        net = CTMNet(data.vocab_size, data.embedding_dim, self.n_topics, self.inputs, self.model_type,
+                     self.hidden_sizes, self.activation, self.dropout, self.learn_priors, data.n_labels)
+    fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb))
+    return self._train(net, fit_data, dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim,
+                                           label_names=label_names), self.epochs, callbacks, None)
+
+# %% ../nbs/05_ctm.ipynb #d079348b
+@patch
+def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
+    "Run `fit_network` and commit the model's state when it returns (or diverges)."
+    err = None
+    try:
+        history = fit_network(net, fit_data["train"], fit_data["valid"], epochs, self.batch_size, self.lr, self.momentum,
+                              self.kl_weight, self.patience, device=resolve_device(self.device), seed=self.seed,
+                              callbacks=callbacks, vocab=attrs["vocab"], progress=self.progress, resume=resume)
+    except FloatingPointError as e:
+        if not hasattr(e, "history"): raise
+        history, err = e.history, e
+    for k, v in attrs.items(): setattr(self, k, v)
+    self.net, self.history, self._fit_data = net, history, fit_data
+    self.doc_topic = self._theta(fit_data["all"])
+    if err is not None:
+        raise FloatingPointError(f"{err} The model holds those weights; continue with .resume(lr=...) or refit.") from None
     return self
+
+# %% ../nbs/05_ctm.ipynb #d760c499
+@patch
+def resume(self:CTM,
+           epochs:int|None=None, # additional epochs (default: the model's `epochs`)
+           lr:float|None=None, # new learning rate from now on (default: keep `self.lr`)
+           callbacks=(), # functions called with each `EpochLog`; returning True stops training
+          ) -> CTM: # self, trained further
+    "Continue the last `fit` (or `resume`) where it stopped, on the same documents; returns `self`."
+    self._check_fitted()
+    if self._fit_data is None or self.history is None or self.history.state is None:
+        raise RuntimeError(f"this {type(self).__name__} was loaded from disk: its training documents and optimizer state "
+                           "are not in memory, so it cannot be resumed. Train it with .fit(docs).")
+    epochs = self.epochs if epochs is None else epochs
+    _check_int("epochs", epochs, 1)
+    if lr is not None: _check_float("lr", lr, 0, lo_open=True); self.lr = lr
+    self._check_hparams()
+    attrs = dict(vocab=self.vocab)
+    return self._train(self.net, self._fit_data, attrs, epochs, callbacks, self.history)
 
 # %% ../nbs/05_ctm.ipynb #89d362ed
 @patch
@@ -146,6 +241,8 @@ def transform(self:CTM,
     "Topic mixture θ of each document, using the vocabulary and encoder from `fit`."
     self._check_fitted()
     if docs is None and embeddings is None: raise ValueError("transform needs `docs` and/or their `embeddings`.")
+    if docs is not None: docs = _as_docs(docs)
+    _check_int("n_samples", n_samples, 0)
     if docs is None and self.inputs != "zeroshot":
         raise ValueError(f"{type(self).__name__} reads the bag of words: pass the documents' texts as `docs`.")
     n = len(docs) if docs is not None else len(embeddings)
@@ -171,7 +268,7 @@ def transform(self:CTM,
 @patch
 def topics(self:CTM, n_words:int=10) -> list: # K lists of `n_words` words, best first
     "The `n_words` highest-weight words of every topic."
-    self._check_fitted()
+    self._check_fitted(); _check_int("n_words", n_words, 1)
     idx = self.net.beta.detach().topk(min(n_words, len(self.vocab)), dim=1).indices.cpu().numpy()
     return [[self.vocab[j] for j in row] for row in idx]
 
@@ -236,6 +333,31 @@ def pyldavis_data(self:CTM) -> dict:
                 doc_lengths=lengths[keep], vocab=list(self.vocab), term_frequency=np.asarray(self.corpus.bow.sum(0)).ravel())
 
 # %% ../nbs/05_ctm.ipynb #2229891d
+_MODEL_FILES = ("config.json", "model.safetensors")
+
+def _jsonable(o):
+    "json.dumps fallback: NumPy scalars, devices and paths as plain values."
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, (torch.device, Path)): return str(o)
+    raise TypeError(f"cannot store {type(o).__name__} {o!r} in config.json")
+
+def _fsync(path:Path):
+    "Flush `path` (a file or a folder) to disk; best effort (some systems cannot sync folders)."
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+    except OSError: pass
+
+def _is_model_folder(path:Path) -> bool:
+    "True for an empty folder or one holding only a ctm_nb model's files (safe to replace)."
+    names = {p.name for p in path.iterdir()}
+    if not names <= set(_MODEL_FILES): return False
+    if "config.json" not in names: return True
+    try: cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError): return False
+    return isinstance(cfg, dict) and "format_version" in cfg and "ctm_nb_version" in cfg
+
 @patch
 def _config(self:CTM) -> dict:
     hp = {k: getattr(self, k) for k in _HPARAMS}
@@ -250,41 +372,129 @@ def _config(self:CTM) -> dict:
 def save(self:CTM, path) -> Path:
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
     self._check_fitted()
-    path = Path(path)
+    path = Path(path).expanduser()
+    if path.is_file(): raise FileExistsError(f"{path} is a file: save a model to a folder path (e.g. {path.with_suffix('')}_model).")
+    if path.is_dir() and not _is_model_folder(path):
+        raise FileExistsError(f"{path} exists and holds other files than a ctm_nb model; save only replaces a saved "
+                              f"model. Choose a new folder, e.g. {path / 'ctm_model'}.")
+    config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    old = path.with_name(f".{path.name}.old")
+    moved = False
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, tmp / "model.safetensors")
-        (tmp / "config.json").write_text(json.dumps(self._config(), indent=1))
+        with open(tmp / "config.json", "w", encoding="utf-8") as f:
+            f.write(config); f.flush(); os.fsync(f.fileno())
+        _fsync(tmp / "model.safetensors"); _fsync(tmp)
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True); path.rename(old); tmp.rename(path); shutil.rmtree(old)
-        else: tmp.rename(path)
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old); moved = True
+        tmp.rename(path)
+        _fsync(path.parent)
+    except BaseException:
+        if moved and not path.exists(): old.rename(path)        # put the previous model back
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if moved: shutil.rmtree(old, ignore_errors=True)
     return path
 
 # %% ../nbs/05_ctm.ipynb #837d230d
+def _sniff(path:Path) -> str|None:
+    "What a file looks like from its first bytes, when it is a format people confuse with ours."
+    try:
+        with open(path, "rb") as f: head, size = f.read(9), os.fstat(f.fileno()).st_size
+    except OSError: return None
+    if len(head) == 9 and head[8:9] == b"{" and 8 + int.from_bytes(head[:8], "little") <= size:
+        return "a safetensors file"          # (its first byte is a length, and may be anything, even 0x80)
+    if head[:1] == b"\x80": return "a Python pickle"
+    if head[:4] == b"PK\x03\x04": return "a zip archive (PyTorch's torch.save format, which holds a pickle)"
+    if head[:6] == b"\x93NUMPY": return "a NumPy .npy file"
+    return None
+
+_PICKLE_HINT = (" ctm_nb never loads pickles: unpickling a file can run any code it contains. A model of the "
+                "reference package (contextualized-topic-models) is a pickle; retrain it with ctm_nb.")
+
+def _bad_file(path, what): return ValueError(f"{path} is {what}, not a ctm_nb model file." + (_PICKLE_HINT if "pickle" in what else ""))
+
+def _read_config(path:Path) -> dict:
+    "The validated config.json of the model folder `path`."
+    f = path / "config.json"
+    try: cfg = json.loads(f.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        if (what := _sniff(f)): raise _bad_file(f, what) from None
+        raise ValueError(f"{f} is not valid JSON ({e}): the file is truncated or corrupted. Save the model again.") from None
+    if not isinstance(cfg, dict) or "format_version" not in cfg or "model_class" not in cfg:
+        keys = list(cfg)[:6] if isinstance(cfg, dict) else type(cfg).__name__
+        raise ValueError(f"{f} is not a ctm_nb model config (no format_version/model_class; it has {keys}): it was "
+                         "probably written by another tool. ctm_nb loads folders written by its own `.save`.")
+    fv = cfg["format_version"]
+    if isinstance(fv, int) and not isinstance(fv, bool) and fv > FORMAT_VERSION:
+        raise ValueError(f"{path} was saved by ctm_nb {cfg.get('ctm_nb_version', '?')} in model format {fv}; this ctm_nb "
+                         f"({ctm_nb.__version__}) reads format {FORMAT_VERSION}. Upgrade: pip install -U ctm_nb.")
+    if fv != FORMAT_VERSION:
+        raise ValueError(f"{path} has model format {fv!r} (saved by ctm_nb {cfg.get('ctm_nb_version', '?')}); this ctm_nb "
+                         f"({ctm_nb.__version__}) reads format {FORMAT_VERSION} only.")
+    for k, t in dict(model_class=str, inputs=str, hparams=dict, vocab=list, embedding_dim=int).items():
+        if not isinstance(cfg.get(k), t) or isinstance(cfg.get(k), bool):
+            raise ValueError(f"{f} is damaged: {k!r} is missing or not a {t.__name__}. Save the model again.")
+    if not all(isinstance(w, str) for w in cfg["vocab"]): raise ValueError(f"{f} is damaged: the vocabulary must be strings.")
+    ln = cfg.get("label_names")
+    if ln is not None and not (isinstance(ln, list) and all(isinstance(x, str) for x in ln)):
+        raise ValueError(f"{f} is damaged: label_names must be a list of strings or null.")
+    return cfg
+
+def _read_weights(path:Path, net:CTMNet) -> dict:
+    "The tensors of `path`/model.safetensors, checked against the network `net` they are for."
+    f = path / "model.safetensors"
+    if not f.is_file(): raise FileNotFoundError(f"{path} has a config.json but no model.safetensors: the weights are missing.")
+    try: state = load_file(f)                 # parses a header and copies numbers: never runs code
+    except Exception as e:
+        if (what := _sniff(f)) and what != "a safetensors file": raise _bad_file(f, what) from None
+        raise ValueError(f"{f} is not a readable safetensors file ({e}): it is truncated, corrupted or in another "
+                         "format. Save the model again.") from None
+    want = net.state_dict()
+    missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
+    shapes = [(k, tuple(state[k].shape), tuple(want[k].shape)) for k in want.keys() & state.keys() if state[k].shape != want[k].shape]
+    if missing or extra or shapes:
+        raise ValueError(f"{f} does not fit {path / 'config.json'} (missing {missing[:3]}, unexpected {extra[:3]}, "
+                         f"shape (file, expected) {shapes[:3]}): the two files come from different models. Save the model again.")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise ValueError(f"{f} holds NaN or inf values (in {bad[:3]}): the model it was saved from had diverged.")
+    return state
+
+# %% ../nbs/05_ctm.ipynb #7f907b07
 @patch(cls_method=True)
 def load(cls:CTM, path, device="auto") -> CTM:
     "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
-    path = Path(path)
-    if not (path / "config.json").exists(): raise FileNotFoundError(f"{path} is not a saved ctm_nb model (no config.json).")
-    try: cfg = json.loads((path / "config.json").read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{path}/config.json is corrupted ({e}).") from None
-    if cfg.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path} has model format {cfg.get('format_version')!r}, this ctm_nb ({ctm_nb.__version__}) "
-                         f"reads format {FORMAT_VERSION}.")
-    klass = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}[cfg["model_class"]]
+    path = Path(path).expanduser()
+    if path.is_file():
+        what = _sniff(path)
+        raise ValueError(f"{path} is a file{f' ({what})' if what else ''}; a ctm_nb model is a folder with config.json and "
+                         f"model.safetensors: pass the folder.{_PICKLE_HINT if what and 'pickle' in what else ''}")
+    if not path.exists():
+        old = path.with_name(f".{path.name}.old")
+        hint = f" A save was interrupted: the previous model is in {old}; rename it to {path.name}." if old.is_dir() else ""
+        raise FileNotFoundError(f"no saved model at {path}.{hint}")
+    if not (path / "config.json").is_file():
+        names = sorted(p.name for p in path.iterdir())
+        pickles = [n for n in names if (what := _sniff(path / n)) and "pickle" in what]
+        raise FileNotFoundError(f"{path} is not a saved ctm_nb model: it has no config.json (it holds {names[:6]})."
+                                + (f" {pickles[0]} is a pickle." + _PICKLE_HINT if pickles else ""))
+    cfg = _read_config(path)
+    klass = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}.get(cfg["model_class"])
+    if klass is None or klass.inputs != cfg["inputs"]:
+        raise ValueError(f"{path}/config.json names an unknown model class {cfg['model_class']!r} (inputs {cfg['inputs']!r}).")
     if not issubclass(klass, cls): raise TypeError(f"{path} holds a {klass.__name__}, not a {cls.__name__}: use {klass.__name__}.load.")
-    hp = dict(cfg["hparams"]); hp["device"] = device
-    tm = klass(**hp)
-    tm.vocab, tm.embedding_dim, tm.label_names = cfg["vocab"], cfg["embedding_dim"], cfg["label_names"]
-    tm.net = CTMNet(len(tm.vocab), tm.embedding_dim, tm.n_topics, tm.inputs, tm.model_type, tm.hidden_sizes,
-                    tm.activation, tm.dropout, tm.learn_priors, len(tm.label_names or []))
-    try: state = load_file(path / "model.safetensors")
-    except Exception as e: raise ValueError(f"{path}/model.safetensors is missing or corrupted ({e}).") from None
-    tm.net.load_state_dict(state)
-    tm.net.to(resolve_device(device)).eval()
+    hp = {k: v for k, v in cfg["hparams"].items() if k in _HPARAMS}
+    hp["device"] = device
+    try: tm = klass(**hp)
+    except (TypeError, ValueError) as e: raise ValueError(f"{path}/config.json holds invalid settings: {e}") from None
+    tm.vocab, tm.embedding_dim, tm.label_names = cfg["vocab"], cfg["embedding_dim"], cfg.get("label_names")
+    net = CTMNet(len(tm.vocab), tm.embedding_dim, tm.n_topics, tm.inputs, tm.model_type, tm.hidden_sizes,
+                 tm.activation, tm.dropout, tm.learn_priors, len(tm.label_names or []))
+    net.load_state_dict(_read_weights(path, net))
+    tm.net = net.to(resolve_device(device)).eval()
     return tm
 
 # %% ../nbs/05_ctm.ipynb #24064afa

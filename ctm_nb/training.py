@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/training.html.md"""
 
 # %% ../nbs/04_training.ipynb #82976ac9
 from __future__ import annotations
-import copy, math, time, contextlib
+import copy, math, time, contextlib, warnings
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .model import CTMNet
 from .embeddings import resolve_device
 
 # %% auto #0
-__all__ = ['seeded', 'EpochLog', 'History', 'run_epoch', 'top_words', 'fit_network']
+__all__ = ['seeded', 'EpochLog', 'TrainState', 'History', 'run_epoch', 'top_words', 'fit_network']
 
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
@@ -41,12 +41,25 @@ class EpochLog:
     seconds:float=0.0 # wall time of the epoch
     topics:list|None=None # current top words of each topic, when a vocabulary is known
 
+@dataclass(repr=False)
+class TrainState:
+    "Where a run stands after its last complete epoch: all `fit_network` needs to continue it exactly (memory only)."
+    weights:dict # the network's state_dict after that epoch
+    optimizer:dict # Adam's state_dict (moment estimates, step counts)
+    generator:torch.Tensor # state of the generator that shuffles the documents
+    rng:torch.Tensor|None # state of torch's RNG on the device (sampling noise, dropout); None for an unseeded run
+    best:dict|None=None # weights of the epoch with the best validation loss so far
+    best_loss:float=math.inf # the best validation loss so far
+    bad:int=0 # epochs since the best validation loss
+    def __repr__(self): return f"TrainState(best_loss={self.best_loss:.4g}, epochs since best={self.bad})"
+
 @dataclass
 class History:
     "Everything `fit_network` learned about a run: the epoch logs, the best epoch and why training ended."
     logs:list=field(default_factory=list) # one `EpochLog` per finished epoch
     best_epoch:int|None=None # epoch whose weights the model holds at the end (None: the last one)
     stopped:str="completed" # "completed", "early_stopping", "callback" or "interrupted"
+    state:TrainState|None=field(default=None, repr=False) # where the run stands, to continue it (see `fit_network`)
     def __len__(self): return len(self.logs)
     def __getitem__(self, i): return self.logs[i]
     def column(self, name:str) -> list:
@@ -80,16 +93,39 @@ def run_epoch(net:CTMNet, # the model
 # %% ../nbs/04_training.ipynb #c49fada4
 def _snapshot(net): return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
+def _clone(obj):
+    "A copy of a nested state dict (dicts, lists, tuples) with every tensor cloned; faster than copy.deepcopy."
+    if isinstance(obj, torch.Tensor): return obj.detach().clone()
+    if isinstance(obj, dict): return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return type(obj)(_clone(v) for v in obj)
+    return obj
+
+def _rng_state(dev:torch.device) -> torch.Tensor:
+    "State of torch's RNG that draws the sampling noise and dropout masks on `dev`."
+    if dev.type == "cuda": return torch.cuda.get_rng_state(dev)
+    if dev.type == "mps": return torch.mps.get_rng_state()
+    return torch.get_rng_state()
+
+def _set_rng_state(state:torch.Tensor, dev:torch.device):
+    if dev.type == "cuda": torch.cuda.set_rng_state(state, dev)
+    elif dev.type == "mps": torch.mps.set_rng_state(state)
+    else: torch.set_rng_state(state)
+
 def top_words(net:CTMNet, vocab:list, n:int=10) -> list:
-    "The `n` highest-weight words of each topic of `net` (rows of β)."
-    idx = net.beta.detach().topk(n, dim=1).indices.cpu().numpy()
+    "The `n` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
+    idx = net.beta.detach().topk(min(n, net.beta.shape[1]), dim=1).indices.cpu().numpy()
     return [[vocab[j] for j in row] for row in idx]
 
 # %% ../nbs/04_training.ipynb #915ab929
+def _check_int(name, value, lo, hint=""):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}).")
+    if value < lo: raise ValueError(f"{name} must be at least {lo}, got {value}.{hint}")
+
 def fit_network(net:CTMNet, # the model to train (in place)
                 data:TopicData, # training documents
                 valid:TopicData|None=None, # validation documents for early stopping, or None
-                epochs:int=100, # maximum number of passes over the data
+                epochs:int=100, # maximum number of passes over the data (with `resume`: additional passes)
                 batch_size:int=64, # documents per batch
                 lr:float=2e-3, # Adam learning rate
                 momentum:float=0.99, # Adam β1 (the reference's `momentum`)
@@ -101,49 +137,76 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 callbacks:list|tuple=(), # functions called with each `EpochLog`; returning True stops training
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`
                 progress:bool=True, # show a progress bar
-               ) -> History:
+                resume:History|None=None, # the `History` of an earlier run of `net` on the same data: continue it
+               ) -> History: # the run's history (`resume` itself, extended, when continuing)
     "Train `net` on `data` with Adam on the negative ELBO; returns the `History` of the run."
-    if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}.")
-    if batch_size < 2: raise ValueError(f"batch_size must be at least 2 (BatchNorm needs two documents), got {batch_size}.")
+    _check_int("epochs", epochs, 1)
+    _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
     if len(data) < 2: raise ValueError(f"training needs at least 2 documents, got {len(data)}.")
+    if resume is not None and getattr(resume, "state", None) is None:
+        raise ValueError("resume= needs the History returned by fit_network (it carries the state to continue from).")
+    if batch_size > len(data):
+        warnings.warn(f"batch_size={batch_size} is larger than the {len(data)} training documents: each epoch is a single "
+                      f"batch of all {len(data)}, one optimizer step per epoch, which learns slowly. Use a smaller "
+                      "batch_size (or more epochs).", stacklevel=2)
     dev = torch.device(resolve_device(device))
     net.to(dev); data.to(dev)
     if valid is not None: valid.to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=dev.type in ("cpu", "cuda"))
     gen = torch.Generator(device="cpu")
-    gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
-    hist, best, best_loss, bad = History(), None, math.inf, 0
-    last_good = _snapshot(net)
-    bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress)
+    hist = History() if resume is None else resume
+    bar = tqdm(range(len(hist) + 1, len(hist) + epochs + 1), desc="training", unit="epoch", disable=not progress)
+    def restore():
+        net.load_state_dict(hist.state.weights); opt.load_state_dict(_clone(hist.state.optimizer))
     with seeded(seed, dev):
+        if resume is None:
+            gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
+            hist.state = TrainState(_snapshot(net), _clone(opt.state_dict()), gen.get_state(),
+                                    _rng_state(dev) if seed is not None else None)
+        else:
+            restore()
+            for g in opt.param_groups: g["lr"], g["betas"] = lr, (momentum, 0.99)
+            gen.set_state(hist.state.generator)
+            if seed is not None and hist.state.rng is not None: _set_rng_state(hist.state.rng, dev)
+            if hist.stopped == "early_stopping": hist.state.bad = 0
+            hist.stopped = "completed"
         try:
             for epoch in bar:
                 t0 = time.perf_counter()
                 tr = run_epoch(net, data, batch_size, opt, kl_weight, gen)
                 if not math.isfinite(tr["loss"]):
-                    net.load_state_dict(last_good)
-                    raise FloatingPointError(
+                    restore()
+                    if hist.state.best is not None: net.load_state_dict(hist.state.best)
+                    held = hist.best_epoch if hist.state.best is not None else epoch - 1
+                    err = FloatingPointError(
                         f"the training loss became {tr['loss']} in epoch {epoch}; the model was reset to the weights "
-                        f"of epoch {epoch - 1}. Likely causes: a learning rate too high (lr={lr}: try {lr / 10:g}) or "
+                        f"of epoch {held}. Likely causes: a learning rate too high (lr={lr}: try {lr / 10:g}) or "
                         "extreme values in the embeddings or word counts.")
+                    err.history = hist
+                    raise err
                 va = run_epoch(net, valid, batch_size, kl_weight=kl_weight)["loss"] if valid is not None else None
                 log = EpochLog(epoch, tr["loss"], tr["kl"], tr["rec"], va, time.perf_counter() - t0,
                                top_words(net, vocab) if vocab is not None else None)
+                st, weights, best_epoch = hist.state, _snapshot(net), hist.best_epoch
+                best, best_loss, bad = st.best, st.best_loss, st.bad
+                if va is not None:
+                    if va < best_loss - min_delta: best, best_loss, bad, best_epoch = weights, va, 0, epoch
+                    else: bad += 1
+                st = TrainState(weights, _clone(opt.state_dict()), gen.get_state(),
+                                _rng_state(dev) if seed is not None else None, best, best_loss, bad)
+                hist.state, hist.best_epoch = st, best_epoch        # commit the epoch: snapshot, then its log
                 hist.logs.append(log)
                 bar.set_postfix(loss=f"{log.loss:.1f}", **({} if va is None else dict(valid=f"{va:.1f}")))
-                last_good = _snapshot(net)
-                if va is not None:
-                    if va < best_loss - min_delta: best, best_loss, bad, hist.best_epoch = last_good, va, 0, epoch
-                    else: bad += 1
                 stop = any([bool(cb(log)) for cb in callbacks])
                 if stop: hist.stopped = "callback"; break
                 if va is not None and bad >= patience: hist.stopped = "early_stopping"; break
         except KeyboardInterrupt:
             hist.stopped = "interrupted"
-            net.load_state_dict(last_good)
+            restore()
             print(f"Training interrupted after {len(hist)} complete epochs; the model keeps "
-                  f"{'the best weights so far' if best is not None else 'the weights of the last complete epoch'}.")
+                  f"{'the best weights so far' if hist.state.best is not None else 'the weights of the last complete epoch'}. "
+                  "Continue with .resume() (or fit_network(..., resume=history)).")
         finally: bar.close()
-    if best is not None: net.load_state_dict(best)
+    if hist.state.best is not None: net.load_state_dict(hist.state.best)
     net.eval()
     return hist

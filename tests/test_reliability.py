@@ -1,0 +1,402 @@
+"""Reliability: bad input fails early with a fix, model files are safe and durable, same seed gives the same model,
+and training can stop anywhere and be resumed. Tiny synthetic corpora (seconds on a CPU); chapter 09 shows the same."""
+import contextlib, io, json, os, pickle, shutil, warnings
+from pathlib import Path
+import numpy as np
+import pytest
+import torch
+import ctm_nb.ctm as ctm_module
+from ctm_nb.ctm import CombinedTM, ZeroShotTM, ProdLDA, FORMAT_VERSION
+from ctm_nb.data import preprocess
+from ctm_nb.fusion import TopicData
+from ctm_nb.model import CTMNet
+from ctm_nb.training import fit_network, seeded
+
+WORDS = {t: ws.split() for t, ws in dict(sport="match goal team league coach player season score",
+                                         food="recipe oven flour sugar butter bake dough salt",
+                                         space="rocket orbit planet launch moon star galaxy telescope").items()}
+
+def make_corpus(n_docs=150, doc_len=25, emb_dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    words = sum(WORDS.values(), [])
+    theta = rng.dirichlet(np.full(3, 0.3), n_docs)
+    docs = [" ".join(rng.choice(words, doc_len, p=np.repeat(t, 8) / 8)) for t in theta]
+    emb = theta @ rng.normal(size=(3, emb_dim)) + 0.05 * rng.normal(size=(n_docs, emb_dim))
+    labels = [list(WORDS)[k] for k in theta.argmax(1)]
+    return docs, emb.astype(np.float32), labels
+
+DOCS, EMB, LABELS = make_corpus()
+S = dict(n_topics=3, epochs=6, batch_size=32, seed=0, progress=False, device="cpu")   # 5 batches per epoch
+
+def model(cls=CombinedTM, **kw): return cls(**{**S, **kw})
+
+def same_weights(a, b):
+    sa, sb = a.net.state_dict(), b.net.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+@contextlib.contextmanager
+def on_batch(n, action):
+    "Run `action(net)` on the network's n-th forward call (a global hook, so it reaches the net that fit builds)."
+    calls = [0]
+    def hook(module, args):
+        if isinstance(module, CTMNet):
+            calls[0] += 1
+            if calls[0] == n: action(module)
+    h = torch.nn.modules.module.register_module_forward_pre_hook(hook)
+    try: yield calls
+    finally: h.remove()
+
+def ctrl_c(net): raise KeyboardInterrupt
+def poison(net): net.beta.data.fill_(float("nan"))
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    "These models are tiny: one CPU thread is several times faster than two fighting over small kernels."
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+@pytest.fixture(scope="module")
+def fitted(): return model().fit(DOCS, embeddings=EMB)
+
+@pytest.fixture
+def no_training(monkeypatch):
+    "Fail the test if training (or embedding) starts: the error must come first."
+    def boom(*a, **k): raise AssertionError("training started before the input was rejected")
+    monkeypatch.setattr(ctm_module, "fit_network", boom)
+    monkeypatch.setattr(ctm_module, "embed", boom)
+
+
+# ------------------------------------------------------------------ 1. bad input, before training starts
+
+BAD_FITS = {
+    "empty corpus": (lambda: model().fit([]), ValueError, "docs is empty"),
+    "single string": (lambda: model().fit("one document"), TypeError, "not a single str"),
+    "None document": (lambda: model().fit(DOCS[:3] + [None] + DOCS[4:], embeddings=EMB), TypeError, "docs[3] is a NoneType"),
+    "NaN document": (lambda: model().fit(DOCS[:3] + [float("nan")] + DOCS[4:], embeddings=EMB), TypeError, "fillna"),
+    "int document": (lambda: model().fit(DOCS[:3] + [7] + DOCS[4:], embeddings=EMB), TypeError, "docs[3] is a int"),
+    "all documents empty": (lambda: model().fit(["the and", "of 12", "!!!"] * 5), ValueError, "No word of two or more"),
+    "embeddings too short": (lambda: model().fit(DOCS, embeddings=EMB[:-1]), ValueError, "embeddings has 149 rows"),
+    "embeddings NaN": (lambda: model().fit(DOCS, embeddings=np.where(np.arange(150)[:, None] == 9, np.nan, EMB)),
+                       ValueError, "NaN or inf in 1 of 150 rows (first: [9])"),
+    "embeddings inf": (lambda: model().fit(DOCS, embeddings=np.where(np.arange(150)[:, None] == 2, np.inf, EMB)),
+                       ValueError, "NaN or inf"),
+    "embeddings 1-D": (lambda: model().fit(DOCS, embeddings=EMB[:, 0]), ValueError, "2-D"),
+    "vocab of one word": (lambda: model().fit(DOCS, embeddings=EMB, vocab=["goal"]), ValueError, "at least 2"),
+    "vocab absent from corpus": (lambda: model().fit(DOCS, embeddings=EMB, vocab=["fromage", "baguette"]),
+                                 ValueError, "Every document was dropped"),
+    "vocab absent, min_words=0": (lambda: model(min_words=0).fit(DOCS, embeddings=EMB, vocab=["fromage", "baguette"]),
+                                  ValueError, "no word of the vocabulary occurs"),
+    "K >= documents": (lambda: model(n_topics=5).fit(DOCS[:5], embeddings=EMB[:5]), ValueError, "more documents than topics"),
+    "labels too short": (lambda: model().fit(DOCS, labels=LABELS[:-2], embeddings=EMB), ValueError, "labels has 148 rows"),
+    "labels missing": (lambda: model().fit(DOCS, labels=LABELS[:4] + [None] + LABELS[5:], embeddings=EMB),
+                       ValueError, "1 missing value (first at index 4)"),
+    "labels NaN": (lambda: model().fit(DOCS, labels=[np.nan] + LABELS[1:], embeddings=EMB), ValueError, "first at index 0"),
+    "labels 2-D": (lambda: model().fit(DOCS, labels=np.zeros((150, 2)), embeddings=EMB), ValueError, "1-D"),
+    "docs and corpus": (lambda: model().fit(DOCS, corpus=object()), ValueError, "either `docs` or `corpus`"),
+    "corpus not a Corpus": (lambda: model().fit(corpus=DOCS), TypeError, "Corpus that `preprocess` returns"),
+    "batch_size changed to 1": (lambda: (m := model(), setattr(m, "batch_size", 1), m.fit(DOCS, embeddings=EMB)),
+                                ValueError, "BatchNorm"),
+}
+
+@pytest.mark.parametrize("case", BAD_FITS, ids=list(BAD_FITS))
+def test_bad_input_fails_before_training_with_a_fix(case, no_training):
+    f, exc, msg = BAD_FITS[case]
+    with pytest.raises(exc) as e: f()
+    assert msg in str(e.value)
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(n_topics=1), "n_topics must be at least 2"), (dict(n_topics=3.0), "n_topics must be an int"),
+    (dict(n_topics=True), "n_topics must be an int"), (dict(lr=0), "lr must be greater than 0"),
+    (dict(lr=float("nan")), "lr must be a finite number"), (dict(batch_size=1), "BatchNorm"),
+    (dict(epochs=0), "epochs must be at least 1"), (dict(dropout=1.0), "dropout must be in [0, 1)"),
+    (dict(momentum=1.5), "momentum must be in [0, 1)"), (dict(validation_split=1.0), "validation_split must be in [0, 1)"),
+    (dict(vocab_size=1), "vocab_size must be at least 2"), (dict(patience=0), "patience must be at least 1"),
+    (dict(model_type="lda"), "model_type must be one of"), (dict(activation="swish"), "activation must be one of"),
+    (dict(hidden_sizes=()), "hidden_sizes"), (dict(hidden_sizes=(100, 0)), "hidden_sizes must be at least 1"),
+    (dict(min_words=-1), "min_words must be at least 0"), (dict(seed=1.5), "seed must be an int"),
+])
+def test_settings_are_checked_in_the_constructor(kw, msg):
+    with pytest.raises((TypeError, ValueError)) as e: CombinedTM(**kw)
+    assert msg in str(e.value)
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_missing_gpu_is_reported_at_construction():
+    with pytest.raises(RuntimeError, match="no CUDA GPU"): CombinedTM(device="cuda")
+
+def test_labels_and_embeddings_are_checked_before_embedding_is_computed():
+    calls = []
+    def encoder(texts): calls.append(len(texts)); return np.ones((len(texts), 4))
+    with pytest.raises(ValueError, match="labels has 3 rows"):
+        model(embedding_model=encoder).fit(DOCS, labels=LABELS[:3])
+    assert calls == []
+
+def test_documents_emptied_by_preprocessing_are_reported_and_aligned(capsys):
+    docs = list(DOCS); docs[5], docs[140] = "The and of 1999!", ""
+    tm = model(progress=True).fit(docs, labels=LABELS, embeddings=EMB)
+    assert "2 of 150 documents" in capsys.readouterr().out
+    assert list(tm.corpus.dropped) == [5, 140] and len(tm.corpus) == 148
+    theta = tm.corpus.align(tm.doc_topic)
+    assert np.isnan(theta[[5, 140]]).all() and not np.isnan(np.delete(theta, [5, 140], 0)).any()
+    np.testing.assert_allclose(theta[141], tm.transform([docs[141]], embeddings=EMB[141:142])[0], atol=1e-6)
+    assert list(tm.most_likely_topic()[[4, 5, 140]] == -1) == [False, True, True]
+
+def test_small_vocabulary_and_few_documents_work():
+    tm = model(n_topics=4, epochs=2).fit(DOCS, embeddings=EMB, vocab=["goal", "oven", "moon"])   # V=3 < K=4
+    assert [len(t) for t in tm.topics(10)] == [3] * 4 and [len(t) for t in tm.history[-1].topics] == [3] * 4
+    with pytest.warns(UserWarning, match="single batch"):
+        tm = model(n_topics=2, epochs=2).fit(DOCS[:3], embeddings=EMB[:3])                     # N=3 > K=2
+    assert tm.doc_topic.shape == (3, 2)
+
+def test_batch_larger_than_corpus_warns_and_trains_one_batch_per_epoch():
+    with pytest.warns(UserWarning, match="single batch of all 40"):
+        tm = model(batch_size=64, epochs=2).fit(DOCS[:40], embeddings=EMB[:40])
+    assert len(tm.history) == 2 and np.isfinite(tm.doc_topic).all()
+
+@pytest.mark.parametrize("n,batch_size,valid", [(65, 32, 0.0), (33, 32, 0.0), (151, 50, 0.0), (81, 32, 0.2)])
+def test_a_last_batch_of_one_document_never_reaches_batchnorm(n, batch_size, valid):
+    docs, emb, _ = make_corpus(n_docs=n)
+    tm = model(batch_size=batch_size, epochs=2, validation_split=valid).fit(docs, embeddings=emb)
+    n_train = len(tm._fit_data["train"])
+    assert n_train % batch_size == 1                       # the case that crashes the reference package
+    assert len(tm.history) == 2 and tm.doc_topic.shape == (n, 3)
+
+def test_using_a_model_wrongly(fitted):
+    with pytest.raises(RuntimeError, match="not fitted yet"): CombinedTM().transform(DOCS[:2])
+    with pytest.raises(RuntimeError, match="not fitted yet"): CombinedTM().topics()
+    with pytest.raises(TypeError, match="not a single str"): fitted.transform("one document")
+    with pytest.raises(ValueError, match="384 dimensions but the model was trained on 16"):
+        fitted.transform(DOCS[:2], embeddings=np.ones((2, 384)))
+    with pytest.raises(ValueError, match="2 rows but there are 3 documents"): fitted.transform(DOCS[:3], embeddings=EMB[:2])
+    with pytest.raises(ValueError, match="NaN or inf"): fitted.transform(DOCS[:2], embeddings=np.full((2, 16), np.nan))
+    with pytest.raises(ValueError, match="n_samples must be at least 0"): fitted.transform(DOCS[:2], embeddings=EMB[:2], n_samples=-1)
+    with pytest.raises(ValueError, match="ZeroShotTM|reads the bag of words"): fitted.transform(embeddings=EMB[:2])
+
+def test_a_diverging_loss_names_its_causes_and_leaves_a_usable_model():
+    tm = model(epochs=5)
+    with on_batch(12, poison), pytest.raises(FloatingPointError) as e:    # batch 12 = epoch 3
+        tm.fit(DOCS, embeddings=EMB)
+    msg = str(e.value)
+    assert "learning rate" in msg and "lr=0.002: try 0.0002" in msg and "embeddings" in msg and ".resume(lr=" in msg
+    assert len(tm.history) == 2 and tm.fitted and np.isfinite(tm.doc_topic).all()
+    assert all(torch.isfinite(p).all() for p in tm.net.parameters())
+    tm.resume(epochs=2, lr=2e-4)
+    assert (len(tm.history), tm.history.stopped, tm.lr) == (4, "completed", 2e-4)
+
+def test_a_failed_fit_leaves_the_previous_model_intact(fitted):
+    tm = model().fit(DOCS, embeddings=EMB)
+    before = (tm.doc_topic.copy(), tm.topics(5), len(tm.history), tm.corpus)
+    with pytest.raises(ValueError): tm.fit(DOCS[:50], embeddings=EMB)
+    with pytest.raises(ZeroDivisionError):
+        tm.fit(DOCS[:60], embeddings=EMB[:60], callbacks=[lambda log: 1 / 0])   # a buggy callback
+    assert np.array_equal(tm.doc_topic, before[0]) and tm.topics(5) == before[1]
+    assert len(tm.history) == before[2] and tm.corpus is before[3]
+
+
+# ------------------------------------------------------------------ 2. model files
+
+def test_a_crash_mid_save_keeps_the_previous_model(tmp_path, fitted, monkeypatch):
+    path = fitted.save(tmp_path / "m")
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+    other = model(seed=1, epochs=2).fit(DOCS, embeddings=EMB)
+    def disk_full(*a, **k): raise OSError("No space left on device")
+    monkeypatch.setattr(ctm_module, "save_file", disk_full)
+    with pytest.raises(OSError, match="No space left"): other.save(path)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert os.listdir(tmp_path) == ["m"]                   # no temporary folder left
+    monkeypatch.undo()
+    def bad_config(self): raise KeyboardInterrupt          # interrupted while building the config
+    monkeypatch.setattr(CombinedTM, "_config", bad_config)
+    with pytest.raises(KeyboardInterrupt): other.save(path)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before and os.listdir(tmp_path) == ["m"]
+
+def test_a_failed_final_rename_puts_the_previous_model_back(tmp_path, fitted, monkeypatch):
+    path = fitted.save(tmp_path / "m")
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+    real = Path.rename
+    def flaky(self, target):
+        if Path(target) == path and self.name != ".m.old": raise OSError("rename failed")
+        return real(self, target)
+    monkeypatch.setattr(Path, "rename", flaky)
+    with pytest.raises(OSError, match="rename failed"): model(seed=1, epochs=1).fit(DOCS, embeddings=EMB).save(path)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert os.listdir(tmp_path) == ["m"]
+
+def test_save_replaces_only_model_folders(tmp_path, fitted):
+    (tmp_path / "docs").mkdir(); (tmp_path / "docs" / "thesis.tex").write_text("precious")
+    with pytest.raises(FileExistsError, match="holds other files"): fitted.save(tmp_path / "docs")
+    assert (tmp_path / "docs" / "thesis.tex").read_text() == "precious"
+    (tmp_path / "hf").mkdir(); (tmp_path / "hf" / "config.json").write_text('{"architectures": ["BertModel"]}')
+    with pytest.raises(FileExistsError): fitted.save(tmp_path / "hf")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"): fitted.save(tmp_path / "file")
+    (tmp_path / "empty").mkdir()
+    fitted.save(tmp_path / "empty"); fitted.save(tmp_path / "empty")       # an empty folder, then a model: replaced
+    assert CombinedTM.load(tmp_path / "empty").topics(5) == fitted.topics(5)
+    assert sorted(os.listdir(tmp_path)) == ["docs", "empty", "file", "hf"]
+
+def _damage(path, what):
+    w, c = path / "model.safetensors", path / "config.json"
+    cfg = json.loads(c.read_text())
+    if what == "truncated weights": w.write_bytes(w.read_bytes()[:-100])
+    elif what == "empty weights": w.write_bytes(b"")
+    elif what == "random weights": w.write_bytes(b"\x10" + np.random.default_rng(0).bytes(5000))
+    elif what == "torch.save weights": torch.save({"beta": torch.ones(3)}, w)
+    elif what == "npy weights":
+        with open(w, "wb") as f: np.save(f, np.ones(3))
+    elif what == "truncated config": c.write_text(c.read_text()[:40])
+    elif what == "binary config": c.write_bytes(b"\xff\xfe\x00garbage")
+    elif what == "foreign config": c.write_text(json.dumps({"architectures": ["BertModel"], "hidden_size": 384}))
+    elif what == "list config": c.write_text("[1, 2, 3]")
+    elif what == "newer format": c.write_text(json.dumps({**cfg, "format_version": FORMAT_VERSION + 1, "ctm_nb_version": "9.0"}))
+    elif what == "older format": c.write_text(json.dumps({**cfg, "format_version": 0}))
+    elif what == "no vocab": c.write_text(json.dumps({k: v for k, v in cfg.items() if k != "vocab"}))
+    elif what == "unknown class": c.write_text(json.dumps({**cfg, "model_class": "os.system"}))
+    elif what == "bad setting": c.write_text(json.dumps({**cfg, "hparams": {**cfg["hparams"], "n_topics": -3}}))
+    elif what == "other model's weights":
+        shutil.copy(model(n_topics=4, epochs=1).fit(DOCS, embeddings=EMB).save(path.parent / "k4") / "model.safetensors", w)
+    elif what == "missing weights": w.unlink()
+    elif what == "NaN weights":
+        from safetensors.torch import load_file, save_file
+        st = load_file(w); st["beta"][0, 0] = float("nan"); save_file(st, w)
+    return path
+
+DAMAGE = {"truncated weights": "not a readable safetensors file", "empty weights": "not a readable safetensors file",
+          "random weights": "not a readable safetensors file", "torch.save weights": "zip archive",
+          "npy weights": "NumPy .npy", "truncated config": "not valid JSON", "binary config": "not valid JSON",
+          "foreign config": "not a ctm_nb model config", "list config": "not a ctm_nb model config",
+          "newer format": "saved by ctm_nb 9.0 in model format 2", "older format": "reads format 1 only",
+          "no vocab": "'vocab' is missing", "unknown class": "unknown model class", "bad setting": "invalid settings",
+          "other model's weights": "come from different models", "missing weights": "the weights are missing",
+          "NaN weights": "NaN or inf"}
+
+@pytest.mark.parametrize("what", DAMAGE, ids=list(DAMAGE))
+def test_damaged_or_foreign_files_get_a_clear_error(tmp_path, fitted, what):
+    path = _damage(fitted.save(tmp_path / "m"), what)
+    with pytest.raises((ValueError, FileNotFoundError)) as e: CombinedTM.load(path)
+    assert DAMAGE[what] in str(e.value), str(e.value)
+
+def test_pickles_are_recognised_and_never_executed(tmp_path, fitted):
+    marker = tmp_path / "executed"
+    class Payload:
+        def __reduce__(self): return (Path.write_text, (marker, "code ran"))
+    evil = pickle.dumps(Payload())
+    (tmp_path / "model.pkl").write_bytes(evil)
+    with pytest.raises(ValueError, match="never loads pickles"): CombinedTM.load(tmp_path / "model.pkl")
+    (tmp_path / "ref").mkdir(); (tmp_path / "ref" / "epoch_99.pth").write_bytes(evil)
+    with pytest.raises(FileNotFoundError, match="epoch_99.pth is a pickle"): CombinedTM.load(tmp_path / "ref")
+    path = fitted.save(tmp_path / "m"); (path / "model.safetensors").write_bytes(evil)
+    with pytest.raises(ValueError, match="Python pickle"): CombinedTM.load(path)
+    (path / "config.json").write_bytes(evil)
+    with pytest.raises(ValueError, match="Python pickle"): CombinedTM.load(path)
+    assert not marker.exists()
+
+def test_missing_folder_points_to_an_interrupted_save(tmp_path, fitted):
+    with pytest.raises(FileNotFoundError, match="no saved model"): CombinedTM.load(tmp_path / "nope")
+    fitted.save(tmp_path / ".m.old")
+    with pytest.raises(FileNotFoundError, match="rename it to m"): CombinedTM.load(tmp_path / "m")
+
+def test_round_trip_of_every_model_kind(tmp_path):
+    for cls in (CombinedTM, ZeroShotTM, ProdLDA):
+        tm = model(cls, epochs=2, n_topics=np.int64(3)).fit(DOCS, labels=LABELS, embeddings=EMB)   # NumPy ints are fine
+        back = cls.load(tm.save(tmp_path / cls.__name__), device="cpu")
+        assert back.topics(8) == tm.topics(8) and back.label_names == ["food", "space", "sport"]
+        args = dict(embeddings=EMB[:20]) if cls is ZeroShotTM else dict(docs=DOCS[:20], embeddings=EMB[:20])
+        np.testing.assert_array_equal(back.transform(**args), tm.transform(**args))
+        cfg = json.loads((tmp_path / cls.__name__ / "config.json").read_text())
+        assert cfg["format_version"] == FORMAT_VERSION and cfg["ctm_nb_version"] and len(cfg["vocab"]) == 24
+    tm.fit(DOCS, embeddings=EMB)                            # refit without labels: the label head goes away
+    assert tm.label_names is None and tm.net.classifier is None
+    assert ProdLDA.load(tm.save(tmp_path / "nolabels")).label_names is None
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_model_loads_on_cpu(tmp_path):
+    g = model(device="cuda").fit(DOCS, embeddings=EMB)
+    c = CombinedTM.load(g.save(tmp_path / "g"), device="cpu")
+    assert next(c.net.parameters()).device.type == "cpu" and c.topics(8) == g.topics(8)
+    np.testing.assert_array_equal(c.topic_word_matrix, g.topic_word_matrix)
+    np.testing.assert_allclose(c.transform(DOCS, embeddings=EMB), g.transform(DOCS, embeddings=EMB), atol=1e-4)
+
+
+# ------------------------------------------------------------------ 3. reproducibility
+
+def test_same_seed_same_model_and_caller_rng_untouched(fitted):
+    rng = torch.get_rng_state()
+    again = model().fit(DOCS, embeddings=EMB)
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert again.topics(8) == fitted.topics(8) and same_weights(again, fitted)
+    np.testing.assert_array_equal(again.doc_topic, fitted.doc_topic)
+    assert not np.array_equal(model(seed=1).fit(DOCS, embeddings=EMB).topic_word_matrix, fitted.topic_word_matrix)
+
+
+# ------------------------------------------------------------------ 4. interruption and resuming
+
+@pytest.fixture(scope="module")
+def straight(): return model(epochs=10).fit(DOCS, embeddings=EMB)
+
+def test_a_callback_stop_then_resume_equals_the_uninterrupted_run(straight):
+    tm = model(epochs=10).fit(DOCS, embeddings=EMB, callbacks=[lambda log: log.epoch == 4])
+    assert (tm.history.stopped, len(tm.history), tm.doc_topic.shape) == ("callback", 4, (150, 3))
+    tm.resume(6)
+    assert (tm.history.stopped, [l.epoch for l in tm.history.logs]) == ("completed", list(range(1, 11)))
+    assert same_weights(tm, straight)
+    np.testing.assert_array_equal(tm.doc_topic, straight.doc_topic)
+
+def test_keyboard_interrupt_mid_epoch_is_reported_usable_and_resumable(straight, capsys):
+    tm = model(epochs=10)
+    with on_batch(23, ctrl_c):                              # the 3rd batch of epoch 5
+        tm.fit(DOCS, embeddings=EMB)
+    out = capsys.readouterr().out
+    assert "interrupted after 4 complete epochs" in out and ".resume()" in out
+    assert (tm.history.stopped, len(tm.history)) == ("interrupted", 4)
+    assert tm.doc_topic.shape == (150, 3) and tm.transform(DOCS[:2], embeddings=EMB[:2]).shape == (2, 3)
+    tm.resume(6)
+    assert same_weights(tm, straight)
+
+def test_interrupted_resume_can_be_resumed_again(straight):
+    tm = model(epochs=10).fit(DOCS, embeddings=EMB, callbacks=[lambda log: log.epoch == 3])
+    with on_batch(9, ctrl_c), contextlib.redirect_stdout(io.StringIO()): tm.resume(7)     # epoch 5, batch 4
+    assert (tm.history.stopped, len(tm.history)) == ("interrupted", 4)
+    tm.resume(6)
+    assert same_weights(tm, straight)
+
+def test_interrupt_with_validation_keeps_the_best_weights():
+    tm = model(epochs=20, validation_split=0.2)
+    with on_batch(5 * 3 + 2, ctrl_c), contextlib.redirect_stdout(io.StringIO()):   # 4 train + 1 valid batches an epoch
+        tm.fit(DOCS, embeddings=EMB)
+    h = tm.history
+    assert h.stopped == "interrupted" and len(h) == 3 and h.best_epoch is not None
+    assert all(torch.equal(v, h.state.best[k]) for k, v in tm.net.state_dict().items())
+    assert h[h.best_epoch - 1].valid_loss == min(h.column("valid_loss"))
+    tm.resume(2)
+    assert len(tm.history) == 5
+
+def test_resume_after_early_stopping_grants_patience_more_epochs():
+    tm = model(epochs=200, validation_split=0.2, lr=0.05, patience=2).fit(DOCS, embeddings=EMB)
+    assert tm.history.stopped == "early_stopping"
+    n = len(tm.history)
+    tm.resume(50)
+    assert len(tm.history) >= n + 2
+
+def test_refit_after_interrupt_starts_from_scratch(straight):
+    tm = model(epochs=10)
+    with on_batch(7, ctrl_c), contextlib.redirect_stdout(io.StringIO()): tm.fit(DOCS, embeddings=EMB)
+    tm.fit(DOCS, embeddings=EMB)
+    assert tm.history.stopped == "completed" and len(tm.history) == 10 and same_weights(tm, straight)
+
+def test_only_in_memory_runs_can_be_resumed(tmp_path, fitted):
+    with pytest.raises(RuntimeError, match="not fitted"): CombinedTM().resume()
+    with pytest.raises(RuntimeError, match="cannot be resumed"): CombinedTM.load(fitted.save(tmp_path / "m")).resume()
+    with pytest.raises(ValueError, match="epochs must be at least 1"): fitted.resume(0)
+
+def test_fit_network_resume_is_exact_and_validated():
+    data = TopicData(preprocess(DOCS).bow, EMB)
+    def net():
+        with seeded(0): return CTMNet(24, 16, 3)
+    a, b = net(), net()
+    fit_network(a, data, epochs=6, batch_size=32, seed=0, device="cpu", progress=False)
+    h = fit_network(b, data, epochs=6, batch_size=32, seed=0, device="cpu", progress=False, callbacks=[lambda l: l.epoch == 2])
+    fit_network(b, data, epochs=4, batch_size=32, seed=0, device="cpu", progress=False, resume=h)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    from ctm_nb.training import History
+    with pytest.raises(ValueError, match="resume= needs the History"): fit_network(b, data, resume=History(), progress=False)
