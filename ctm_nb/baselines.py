@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 from .data import Corpus, preprocess, bag_of_words, _as_docs
-from .ctm import _rows_for, _check_corpus
+from .ctm import CTM, _check_corpus
 
 # %% auto #0
 __all__ = ['LDA']
@@ -111,32 +111,9 @@ def transform(self:LDA,
     if not docs: raise ValueError("transform got no documents.")
     return _normalise(self.model.transform(bag_of_words(docs, self.vocab, self.stopwords, self.remove_numbers)))
 
-@patch
-def most_likely_topic(self:LDA, theta:np.ndarray|None=None) -> np.ndarray:
-    "Most likely topic of each document of `theta` (default: the training documents, -1 for dropped ones)."
-    self._check_fitted()
-    if theta is None:
-        return self.corpus.align(self.doc_topic.argmax(1)[:, None].astype(float), fill=-1)[:, 0].astype(np.int64)
-    return np.asarray(theta).argmax(1)
+# The model-agnostic parts of the CTM API read only `corpus`, `doc_topic`, `vocab`, `topics` and `transform`,
+# which LDA has too: it shares them instead of copying them.
+LDA.most_likely_topic = CTM.most_likely_topic
 
 # %% ../nbs/12_baselines.ipynb #bf1a639a
-@patch
-def evaluate(self:LDA,
-             docs=None, # reference documents (default: the training corpus)
-             labels=None, # optional gold label per document, for NMI and purity
-             top_n:int=10, # words per topic for coherence and inverted RBO
-             top_k:int=25, # words per topic for topic diversity
-            ) -> dict: # metric name -> value
-    "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
-    from ctm_nb.metrics import evaluate_topics, label_agreement
-    self._check_fitted()
-    if docs is None: corpus, theta = self.corpus, self.doc_topic
-    else:
-        corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=1, vocab=self.vocab)
-        theta = None
-    res = evaluate_topics(self.topics(max(top_n, top_k)), corpus.bow_texts, bow=corpus.bow, vocab=self.vocab,
-                          top_n=top_n, top_k=top_k)
-    if labels is not None:
-        if theta is None: theta = self.transform([docs[i] for i in corpus.kept])
-        res.update(label_agreement(_rows_for(corpus, np.asarray(labels), "labels"), theta.argmax(1)))
-    return res
+LDA.evaluate = CTM.evaluate
