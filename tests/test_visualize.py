@@ -8,11 +8,7 @@ from ctm_nb.ctm import CombinedTM, ProdLDA
 from ctm_nb.visualize import (pyldavis_view, save_figures, doc_map, plot_doc_map,
                               topic_similarity, relevant_words, FIGURES)
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def lda(bbc, bbc_embeddings):

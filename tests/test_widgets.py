@@ -10,12 +10,7 @@ import ctm_nb.widgets as W
 from ctm_nb.widgets import TrainingDashboard, TopicExplorer, DocumentInspector, check_gpu, device_summary, available_devices
 from ctm_nb.ctm import CombinedTM, ProdLDA
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    "Tiny models train fastest on one thread, and do not fight other processes for the cores."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def small(bbc, bbc_embeddings):
