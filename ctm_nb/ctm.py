@@ -27,7 +27,7 @@ __all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
 _HPARAMS = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors", "epochs", "batch_size",
             "lr", "momentum", "kl_weight", "validation_split", "patience", "vocab_size", "stopwords", "remove_numbers",
             "min_words", "embedding_model", "max_seq_length", "device", "seed")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: the encoder's first layer is stored in two parts (bow_in, emb_in); 1 is upgraded on load
 
 class CTM:
     "A contextualized topic model: preprocessing, embeddings and the VAE behind `fit`/`topics`/`transform`."
@@ -432,9 +432,9 @@ def _read_config(path:Path) -> dict:
     if isinstance(fv, int) and not isinstance(fv, bool) and fv > FORMAT_VERSION:
         raise ValueError(f"{path} was saved by ctm_nb {cfg.get('ctm_nb_version', '?')} in model format {fv}; this ctm_nb "
                          f"({ctm_nb.__version__}) reads format {FORMAT_VERSION}. Upgrade: pip install -U ctm_nb.")
-    if fv != FORMAT_VERSION:
+    if fv not in (1, FORMAT_VERSION):
         raise ValueError(f"{path} has model format {fv!r} (saved by ctm_nb {cfg.get('ctm_nb_version', '?')}); this ctm_nb "
-                         f"({ctm_nb.__version__}) reads format {FORMAT_VERSION} only.")
+                         f"({ctm_nb.__version__}) reads formats 1 to {FORMAT_VERSION} only.")
     for k, t in dict(model_class=str, inputs=str, hparams=dict, vocab=list, embedding_dim=int).items():
         if not isinstance(cfg.get(k), t) or isinstance(cfg.get(k), bool):
             raise ValueError(f"{f} is damaged: {k!r} is missing or not a {t.__name__}. Save the model again.")
@@ -444,8 +444,22 @@ def _read_config(path:Path) -> dict:
         raise ValueError(f"{f} is damaged: label_names must be a list of strings or null.")
     return cfg
 
-def _read_weights(path:Path, net:CTMNet) -> dict:
-    "The tensors of `path`/model.safetensors, checked against the network `net` they are for."
+def _upgrade_v1(state:dict, inputs:str, vocab_size:int) -> dict:
+    "Format 1 → 2: split the encoder's first layer (one Linear over [x; Ae]) into `bow_in`/`emb_in`/`bias_in`."
+    if "encoder.hidden.0.weight" not in state: return state    # not a format-1 layout: the checks below will say so
+    new = {k: v for k, v in state.items() if not k.startswith("encoder.hidden.")}
+    w = state["encoder.hidden.0.weight"].t()
+    parts = dict(combined=("bow_in", "emb_in"), bow=("bow_in",), zeroshot=("emb_in",))[inputs]
+    for name, part in zip(parts, w.split(vocab_size) if inputs == "combined" else [w]): new[f"encoder.{name}"] = part.contiguous()
+    new["encoder.bias_in"] = state["encoder.hidden.0.bias"]
+    for k, v in state.items():           # the layers after the first move down one place: hidden.2 → hidden.1, ...
+        if k.startswith("encoder.hidden.") and not k.startswith("encoder.hidden.0."):
+            i, rest = k[len("encoder.hidden."):].split(".", 1)
+            new[f"encoder.hidden.{int(i) - 1}.{rest}"] = v
+    return new
+
+def _read_weights(path:Path, net:CTMNet, cfg:dict) -> dict:
+    "The tensors of `path`/model.safetensors (upgraded to the current format), checked against the network `net` they are for."
     f = path / "model.safetensors"
     if not f.is_file(): raise FileNotFoundError(f"{path} has a config.json but no model.safetensors: the weights are missing.")
     try: state = load_file(f)                 # parses a header and copies numbers: never runs code
@@ -453,6 +467,7 @@ def _read_weights(path:Path, net:CTMNet) -> dict:
         if (what := _sniff(f)) and what != "a safetensors file": raise _bad_file(f, what) from None
         raise ValueError(f"{f} is not a readable safetensors file ({e}): it is truncated, corrupted or in another "
                          "format. Save the model again.") from None
+    if cfg["format_version"] == 1: state = _upgrade_v1(state, cfg["inputs"], len(cfg["vocab"]))
     want = net.state_dict()
     missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
     shapes = [(k, tuple(state[k].shape), tuple(want[k].shape)) for k in want.keys() & state.keys() if state[k].shape != want[k].shape]
@@ -493,7 +508,7 @@ def load(cls:CTM, path, device="auto") -> CTM:
     tm.vocab, tm.embedding_dim, tm.label_names = cfg["vocab"], cfg["embedding_dim"], cfg.get("label_names")
     net = CTMNet(len(tm.vocab), tm.embedding_dim, tm.n_topics, tm.inputs, tm.model_type, tm.hidden_sizes,
                  tm.activation, tm.dropout, tm.learn_priors, len(tm.label_names or []))
-    net.load_state_dict(_read_weights(path, net))
+    net.load_state_dict(_read_weights(path, net, cfg))
     tm.net = net.to(resolve_device(device)).eval()
     return tm
 

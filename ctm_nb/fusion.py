@@ -13,7 +13,7 @@ import torch
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['gather_rows', 'Batch', 'TopicData']
+__all__ = ['gather_rows', 'SparseBow', 'sparse_rows', 'Batch', 'dense_bow', 'TopicData']
 
 # %% ../nbs/02_fusion.ipynb #6b44e1a3
 def gather_rows(indptr:torch.Tensor, # CSR row pointers, (N+1,)
@@ -33,11 +33,47 @@ def gather_rows(indptr:torch.Tensor, # CSR row pointers, (N+1,)
     return out.scatter_add_(1, indices[pos], vals)
 
 # %% ../nbs/02_fusion.ipynb #1979c345
+class SparseBow(NamedTuple):
+    "The bag of words of a batch as a flat list of its nonzeros: CSR rows cut out of the corpus, never densified."
+    words: torch.Tensor # (nnz,) int64 word ids, document after document
+    counts: torch.Tensor # (nnz,) float32 word counts
+    doc: torch.Tensor # (nnz,) int64 position of each entry's document in the batch, 0..B-1
+    offsets: torch.Tensor # (B,) int64 where each document's entries start
+    n_words: int # V, size of the vocabulary
+
+    def __len__(self): return self.offsets.shape[0]
+    @property
+    def shape(self): return (len(self), self.n_words)
+    def to_dense(self) -> torch.Tensor:
+        "The (B, V) count matrix."
+        out = torch.zeros(self.shape, dtype=self.counts.dtype, device=self.counts.device)
+        return out.index_put_((self.doc, self.words), self.counts, accumulate=True)
+
+def sparse_rows(indptr:torch.Tensor, # CSR row pointers, (N+1,)
+                indices:torch.Tensor, # CSR column ids, (nnz,)
+                data:torch.Tensor, # CSR values, (nnz,)
+                rows:torch.Tensor, # row ids to cut out, (B,)
+                n_cols:int, # number of columns V
+               ) -> SparseBow:
+    "The CSR rows `rows` as a `SparseBow`: one gather of exactly their nonzeros, no padding, no dense matrix."
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    offsets = lengths.cumsum(0) - lengths
+    total = int(lengths.sum())   # a data-dependent size: fine on a CPU, a host sync on a GPU
+    doc = torch.repeat_interleave(torch.arange(rows.shape[0], device=rows.device), lengths, output_size=total)
+    pos = torch.arange(total, device=rows.device) + (starts - offsets)[doc]
+    return SparseBow(indices[pos], data[pos], doc, offsets, n_cols)
+
+# %% ../nbs/02_fusion.ipynb #5d0aa8f0
 class Batch(NamedTuple):
-    "One training batch: dense bag of words, sentence embeddings and optional label ids, all on one device."
-    bow: torch.Tensor # (B, V) float32 word counts
+    "One training batch: bag of words (dense or `SparseBow`), sentence embeddings and optional label ids, all on one device."
+    bow: torch.Tensor|SparseBow # (B, V) float32 word counts, or the same as a `SparseBow`
     embeddings: torch.Tensor|None # (B, D) float32 sentence embeddings
     labels: torch.Tensor|None # (B,) int64 class ids
+
+def dense_bow(bow:torch.Tensor|SparseBow) -> torch.Tensor:
+    "The (B, V) count matrix of a batch's bag of words, whichever form it has."
+    return bow.to_dense() if isinstance(bow, SparseBow) else bow
 
 # %% ../nbs/02_fusion.ipynb #73bc60e4
 def _check_bow(bow):
@@ -122,9 +158,14 @@ def to(self:TopicData, device) -> TopicData:
 
 # %% ../nbs/02_fusion.ipynb #4f878ffb
 @patch
-def batch(self:TopicData, rows:torch.Tensor) -> Batch:
-    "The `Batch` of documents `rows` (a tensor of row ids on the data's device)."
-    bow = gather_rows(self.indptr, self.indices, self.values, rows, self.vocab_size, self.max_row_nnz)
+def batch(self:TopicData,
+          rows:torch.Tensor, # row ids on the data's device
+          sparse:bool|None=None, # `SparseBow` (True) or dense bag of words (False); None: sparse on a CPU only
+         ) -> Batch:
+    "The `Batch` of documents `rows`."
+    if sparse is None: sparse = self.device.type == "cpu"
+    bow = (sparse_rows(self.indptr, self.indices, self.values, rows, self.vocab_size) if sparse else
+           gather_rows(self.indptr, self.indices, self.values, rows, self.vocab_size, self.max_row_nnz))
     emb = None if self.emb_t is None else self.emb_t[rows]
     lab = None if self.labels_t is None else self.labels_t[rows]
     return Batch(bow, emb, lab)
@@ -141,9 +182,10 @@ def batch_indices(self:TopicData, batch_size:int, shuffle:bool=False, generator:
     return chunks
 
 @patch
-def batches(self:TopicData, batch_size:int=64, shuffle:bool=False, generator:torch.Generator|None=None):
-    "Yield `Batch`es of about `batch_size` documents, in order or shuffled with `generator`."
-    for rows in self.batch_indices(batch_size, shuffle, generator): yield self.batch(rows)
+def batches(self:TopicData, batch_size:int=64, shuffle:bool=False, generator:torch.Generator|None=None,
+            sparse:bool|None=None):
+    "Yield `Batch`es of about `batch_size` documents, in order or shuffled with `generator` (`sparse` as in `batch`)."
+    for rows in self.batch_indices(batch_size, shuffle, generator): yield self.batch(rows, sparse)
 
 # %% ../nbs/02_fusion.ipynb #163af3df
 @patch

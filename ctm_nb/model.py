@@ -11,9 +11,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from .fusion import SparseBow
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'INPUTS', 'DECODERS', 'InferenceNetwork', 'laplace_prior', 'decode', 'gaussian_kl', 'CTMNet']
+__all__ = ['ACTIVATIONS', 'INPUTS', 'DECODERS', 'bow_linear', 'InferenceNetwork', 'laplace_prior', 'decode', 'gaussian_kl',
+           'CTMNet', 'bow_log_likelihood']
 
 # %% ../nbs/03_model.ipynb #8b363a6b
 ACTIVATIONS = dict(softplus=nn.Softplus, relu=nn.ReLU, elu=nn.ELU, leakyrelu=nn.LeakyReLU, tanh=nn.Tanh,
@@ -23,6 +25,19 @@ INPUTS = ("combined", "zeroshot", "bow")
 def _mlp(sizes, activation):
     act = ACTIVATIONS[activation]
     return nn.Sequential(*[m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), act())])
+
+def bow_linear(bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
+               weight:torch.Tensor, # (V, H), one row per word
+              ) -> torch.Tensor: # (B, H)
+    "x W for a batch's bag of words x: a count-weighted sum of the rows of `weight` for the words present."
+    if isinstance(bow, SparseBow):
+        return F.embedding_bag(bow.words, weight, bow.offsets, mode="sum", per_sample_weights=bow.counts)
+    return bow @ weight
+
+def _uniform(*shape, fan_in):
+    "PyTorch's default initialisation of a linear layer with `fan_in` inputs."
+    bound = 1 / math.sqrt(fan_in)
+    return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
 
 # %% ../nbs/03_model.ipynb #d4d9a41c
 class InferenceNetwork(nn.Module):
@@ -40,22 +55,30 @@ class InferenceNetwork(nn.Module):
         if inputs not in INPUTS: raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}.")
         if activation not in ACTIVATIONS: raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}.")
         if not hidden_sizes: raise ValueError("hidden_sizes needs at least one layer width, e.g. (100, 100).")
-        self.inputs = inputs
-        if inputs == "combined": self.adapt = nn.Linear(embedding_dim, vocab_size)
-        in_dim = dict(combined=2 * vocab_size, zeroshot=embedding_dim, bow=vocab_size)[inputs]
-        self.hidden = _mlp((in_dim, *hidden_sizes), activation)
+        self.inputs, h = inputs, hidden_sizes[0]
+        fan_in = dict(combined=2 * vocab_size, zeroshot=embedding_dim, bow=vocab_size)[inputs]
+        if inputs != "zeroshot": self.bow_in = _uniform(vocab_size, h, fan_in=fan_in)   # W_x, a row per word
+        if inputs == "combined": self.adapt = nn.Linear(embedding_dim, vocab_size)      # A, a
+        if inputs != "bow": self.emb_in = _uniform(vocab_size if inputs == "combined" else embedding_dim, h, fan_in=fan_in)
+        self.bias_in = _uniform(h, fan_in=fan_in)
+        self.hidden = nn.Sequential(ACTIVATIONS[activation](), *_mlp(hidden_sizes, activation))
         self.dropout = nn.Dropout(dropout)
         self.mu = nn.Linear(hidden_sizes[-1], n_topics)
         self.mu_bn = nn.BatchNorm1d(n_topics, affine=False)
         self.logvar = nn.Linear(hidden_sizes[-1], n_topics)
         self.logvar_bn = nn.BatchNorm1d(n_topics, affine=False)
 
-    def forward(self, bow:torch.Tensor, embeddings:torch.Tensor|None=None):
+    def first_layer(self, bow, embeddings=None, fold:bool=False):
+        "Pre-activation of the first layer, (B, H): x W_x + (A e + a) W_e + b for CombinedTM (fold: A and W_e multiplied first)."
+        if self.inputs == "bow": return bow_linear(bow, self.bow_in) + self.bias_in
+        if self.inputs == "zeroshot": return torch.addmm(self.bias_in, embeddings, self.emb_in)
+        if fold: emb = torch.addmm(self.bias_in + self.adapt.bias @ self.emb_in, embeddings, self.adapt.weight.t() @ self.emb_in)
+        else: emb = torch.addmm(self.bias_in, self.adapt(embeddings), self.emb_in)
+        return bow_linear(bow, self.bow_in) + emb
+
+    def forward(self, bow:torch.Tensor|SparseBow, embeddings:torch.Tensor|None=None, fold:bool=False):
         "Posterior mean and log-variance, each (B, K), of a batch of documents."
-        if self.inputs == "combined": x = torch.cat([bow, self.adapt(embeddings)], dim=1)
-        elif self.inputs == "zeroshot": x = embeddings
-        else: x = bow
-        h = self.dropout(self.hidden(x))
+        h = self.dropout(self.hidden(self.first_layer(bow, embeddings, fold)))
         return self.mu_bn(self.mu(h)), self.logvar_bn(self.logvar(h))
 
 # %% ../nbs/03_model.ipynb #cc7fc7d5
@@ -123,11 +146,18 @@ class CTMNet(nn.Module):
         return out
 
 # %% ../nbs/03_model.ipynb #3bc88e5c
+def bow_log_likelihood(bow:torch.Tensor|SparseBow, # (B, V) word counts x, dense or sparse
+                       log_word_dist:torch.Tensor, # (B, V) log p(w|θ) of each document
+                      ) -> torch.Tensor: # scalar
+    "Σ_d Σ_w x_dw log p(w|θ_d), summed over the batch; for a `SparseBow` only at the words present."
+    if isinstance(bow, SparseBow): return (bow.counts * log_word_dist[bow.doc, bow.words]).sum()
+    return (bow * log_word_dist).sum()
+
 @patch
 @torch.no_grad()
 def theta(self:CTMNet, bow:torch.Tensor, embeddings:torch.Tensor|None=None, n_samples:int=0) -> torch.Tensor:
     "Topic proportions (B, K): softmax of the posterior mean (`n_samples=0`), or the mean of `n_samples` draws."
-    mu, logvar = self.encoder(bow, embeddings)
+    mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
     if n_samples == 0: return F.softmax(mu, dim=1)
     std = (0.5 * logvar).exp()
     return torch.stack([F.softmax(mu + torch.randn_like(mu) * std, 1) for _ in range(n_samples)]).mean(0)
@@ -137,7 +167,7 @@ def theta(self:CTMNet, bow:torch.Tensor, embeddings:torch.Tensor|None=None, n_sa
 def loss(self:CTMNet, out:dict, bow:torch.Tensor, labels:torch.Tensor|None=None, kl_weight:float=1.0) -> dict:
     "Batch-summed ELBO terms: `loss` (to minimise), `kl`, `rec` and, with labels, `label` (cross-entropy)."
     kl = gaussian_kl(out["mu"], out["logvar"], self.prior_mean, self.prior_var).sum()
-    rec = -(bow * out["log_word_dist"]).sum()
+    rec = -bow_log_likelihood(bow, out["log_word_dist"])
     res = dict(loss=rec + kl_weight * kl, kl=kl, rec=rec)
     if labels is not None and "label_logits" in out:
         res["label"] = F.cross_entropy(out["label_logits"], labels, reduction="sum")

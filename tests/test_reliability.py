@@ -260,10 +260,30 @@ DAMAGE = {"truncated weights": "not a readable safetensors file", "empty weights
           "random weights": "not a readable safetensors file", "torch.save weights": "zip archive",
           "npy weights": "NumPy .npy", "truncated config": "not valid JSON", "binary config": "not valid JSON",
           "foreign config": "not a ctm_nb model config", "list config": "not a ctm_nb model config",
-          "newer format": "saved by ctm_nb 9.0 in model format 2", "older format": "reads format 1 only",
+          "newer format": f"saved by ctm_nb 9.0 in model format {FORMAT_VERSION + 1}", "older format": f"reads formats 1 to {FORMAT_VERSION}",
           "no vocab": "'vocab' is missing", "unknown class": "unknown model class", "bad setting": "invalid settings",
           "other model's weights": "come from different models", "missing weights": "the weights are missing",
           "NaN weights": "NaN or inf"}
+
+def _as_format_1(state:dict) -> dict:
+    "The weights in the layout of format 1: the encoder's first layer as one (H, 2V) Linear, the others one place up."
+    old = {k: v for k, v in state.items() if not k.startswith(("encoder.hidden.", "encoder.bow_in", "encoder.emb_in", "encoder.bias_in"))}
+    old["encoder.hidden.0.weight"] = torch.cat([state["encoder.bow_in"], state["encoder.emb_in"]]).t().contiguous()
+    old["encoder.hidden.0.bias"] = state["encoder.bias_in"]
+    for k, v in state.items():
+        if k.startswith("encoder.hidden."):
+            i, rest = k[len("encoder.hidden."):].split(".", 1)
+            old[f"encoder.hidden.{int(i) + 1}.{rest}"] = v
+    return old
+
+def test_a_format_1_model_is_upgraded_on_load(tmp_path, fitted):
+    from safetensors.torch import load_file, save_file
+    path = fitted.save(tmp_path / "m")
+    save_file(_as_format_1(load_file(path / "model.safetensors")), path / "model.safetensors")
+    cfg = json.loads((path / "config.json").read_text()); cfg["format_version"] = 1
+    (path / "config.json").write_text(json.dumps(cfg))
+    loaded = CombinedTM.load(path)
+    np.testing.assert_allclose(loaded.transform(DOCS, embeddings=EMB), fitted.transform(DOCS, embeddings=EMB), atol=1e-6)
 
 @pytest.mark.parametrize("what", DAMAGE, ids=list(DAMAGE))
 def test_damaged_or_foreign_files_get_a_clear_error(tmp_path, fitted, what):
