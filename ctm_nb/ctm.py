@@ -26,7 +26,7 @@ __all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
 # %% ../nbs/05_ctm.ipynb #42e153f1
 _HPARAMS = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors", "epochs", "batch_size",
             "lr", "momentum", "kl_weight", "validation_split", "patience", "vocab_size", "stopwords", "remove_numbers",
-            "min_words", "embedding_model", "max_seq_length", "device", "seed")
+            "min_words", "embedding_model", "max_seq_length", "device", "seed", "cuda_graph")
 FORMAT_VERSION = 2   # 2: the encoder's first layer is stored in two parts (bow_in, emb_in); 1 is upgraded on load
 
 class CTM:
@@ -54,6 +54,7 @@ class CTM:
                  max_seq_length:int=128, # word pieces the encoder reads per document
                  device="auto", # "auto" (cuda, mps, cpu), "cpu", "cuda", ...
                  seed:int|None=None, # seed for initialisation, shuffling and sampling: same seed, same topics (CPU)
+                 cuda_graph:bool|None=None, # replay each training step as a CUDA graph (None: on CUDA devices)
                  progress:bool=True, # show progress bars
                 ):
         for k in _HPARAMS: setattr(self, k, locals()[k])
@@ -101,6 +102,7 @@ def _check_hparams(self:CTM):
     _check_int("min_words", self.min_words, 0)
     if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
     if self.seed is not None: _check_int("seed", self.seed, 0)
+    if self.cuda_graph not in (None, True, False): raise TypeError(f"cuda_graph must be None, True or False, got {self.cuda_graph!r}.")
     resolve_device(self.device)
 
 # %% ../nbs/05_ctm.ipynb #a6ae07e7
@@ -189,7 +191,8 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
     try:
         history = fit_network(net, fit_data["train"], fit_data["valid"], epochs, self.batch_size, self.lr, self.momentum,
                               self.kl_weight, self.patience, device=resolve_device(self.device), seed=self.seed,
-                              callbacks=callbacks, vocab=attrs["vocab"], progress=self.progress, resume=resume)
+                              callbacks=callbacks, vocab=attrs["vocab"], progress=self.progress, resume=resume,
+                              cuda_graph=self.cuda_graph)
     except FloatingPointError as e:
         if not hasattr(e, "history"): raise
         history, err = e.history, e

@@ -16,7 +16,7 @@ from .model import CTMNet
 from .embeddings import resolve_device
 
 # %% auto #0
-__all__ = ['seeded', 'EpochLog', 'TrainState', 'History', 'run_epoch', 'top_words', 'fit_network']
+__all__ = ['seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
 
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
@@ -67,12 +67,64 @@ class History:
         return [getattr(l, name) for l in self.logs]
 
 # %% ../nbs/04_training.ipynb #ff34edf5
+class GraphedStep:
+    "The whole training step for batches of `batch_size` rows, captured once as a CUDA graph and replayed."
+    def __init__(self,
+                 net:CTMNet, # the model, on a CUDA device
+                 data:TopicData, # training documents, on the same device
+                 batch_size:int, # rows per captured step; other sizes run eagerly
+                 optimizer:torch.optim.Optimizer, # created with `capturable=True`
+                 kl_weight:float=1.0, # weight of the KL term
+                 warmup:int=3, # eager steps before the capture
+                ):
+        self.net, self.data, self.batch_size, self.opt, self.kl_weight = net, data, batch_size, optimizer, kl_weight
+        self.rows = torch.zeros(batch_size, dtype=torch.long, device=data.device)   # the graph's input
+        self.terms = torch.zeros(3, device=data.device)                              # the graph's output
+        self.graph, self.warmup, self.failed = None, warmup, None
+
+    def _step(self):
+        b = self.data.batch(self.rows, sparse=False)
+        t = self.net.loss(self.net(b.bow, b.embeddings), b.bow, b.labels, self.kl_weight)
+        t["loss"].backward()
+        self.opt.step()
+        self.terms.copy_(torch.stack([t["loss"], t["kl"], t["rec"]]).detach())
+
+    def _capture(self):
+        self.opt.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph): self._step()
+        except Exception as e:
+            self.failed = f"{type(e).__name__}: {e}"
+            warnings.warn(f"capturing the training step as a CUDA graph failed ({self.failed}); training continues in "
+                          "eager mode. Pass cuda_graph=False to skip the attempt.", stacklevel=3)
+            self.opt.zero_grad(set_to_none=True); self._step()     # the capture ran nothing: train on this batch now
+            return
+        self.graph = graph
+        graph.replay()                                              # capturing records the step without running it
+
+    def __call__(self, rows:torch.Tensor) -> torch.Tensor:
+        "Train on the batch `rows` (of `batch_size` row ids); returns the (3,) loss, KL and reconstruction sums."
+        self.rows.copy_(rows)
+        if self.graph is not None: self.graph.replay()
+        elif self.failed is not None or self.warmup > 0:
+            self.warmup -= 1
+            side = torch.cuda.Stream(self.rows.device)
+            side.wait_stream(torch.cuda.current_stream(self.rows.device))
+            with torch.cuda.stream(side):
+                self.opt.zero_grad(set_to_none=self.graph is None); self._step()
+            torch.cuda.current_stream(self.rows.device).wait_stream(side)
+        else: self._capture()
+        return self.terms
+
+# %% ../nbs/04_training.ipynb #211c332d
 def run_epoch(net:CTMNet, # the model
               data:TopicData, # documents, already on the model's device
               batch_size:int, # documents per batch
               optimizer:torch.optim.Optimizer|None=None, # None evaluates (no gradients, eval mode)
               kl_weight:float=1.0, # weight of the KL term (β-VAE)
               generator:torch.Generator|None=None, # shuffling RNG (training only)
+              graph:GraphedStep|None=None, # replay this CUDA graph for full batches (training only)
              ) -> dict: # per-document `loss`, `kl`, `rec`
     "One epoch of training (with `optimizer`) or evaluation (without) over `data`; returns per-document averages."
     train = optimizer is not None
@@ -80,10 +132,12 @@ def run_epoch(net:CTMNet, # the model
     totals = torch.zeros(3, device=data.device)
     with torch.set_grad_enabled(train):
         for rows in data.batch_indices(batch_size, shuffle=train, generator=generator):
+            if train and graph is not None and len(rows) == graph.batch_size:
+                totals += graph(rows); continue
             b = data.batch(rows)
             terms = net.loss(net(b.bow, b.embeddings), b.bow, b.labels, kl_weight)
             if train:
-                optimizer.zero_grad(set_to_none=True)
+                optimizer.zero_grad(set_to_none=graph is None or graph.graph is None)
                 terms["loss"].backward()
                 optimizer.step()
             totals += torch.stack([terms["loss"], terms["kl"], terms["rec"]]).detach()
@@ -138,6 +192,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`
                 progress:bool=True, # show a progress bar
                 resume:History|None=None, # the `History` of an earlier run of `net` on the same data: continue it
+                cuda_graph:bool|None=None, # replay the training step as a CUDA graph (None: on CUDA devices)
                ) -> History: # the run's history (`resume` itself, extended, when continuing)
     "Train `net` on `data` with Adam on the negative ELBO; returns the `History` of the run."
     _check_int("epochs", epochs, 1)
@@ -152,7 +207,12 @@ def fit_network(net:CTMNet, # the model to train (in place)
     dev = torch.device(resolve_device(device))
     net.to(dev); data.to(dev)
     if valid is not None: valid.to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=dev.type in ("cpu", "cuda"))
+    if cuda_graph and dev.type != "cuda":
+        raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
+                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
+    use_graph = dev.type == "cuda" if cuda_graph is None else cuda_graph
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=dev.type in ("cpu", "cuda"),
+                           capturable=use_graph)
     gen = torch.Generator(device="cpu")
     hist = History() if resume is None else resume
     bar = tqdm(range(len(hist) + 1, len(hist) + epochs + 1), desc="training", unit="epoch", disable=not progress)
@@ -170,10 +230,11 @@ def fit_network(net:CTMNet, # the model to train (in place)
             if seed is not None and hist.state.rng is not None: _set_rng_state(hist.state.rng, dev)
             if hist.stopped == "early_stopping": hist.state.bad = 0
             hist.stopped = "completed"
+        graph = GraphedStep(net, data, batch_size, opt, kl_weight) if use_graph else None
         try:
             for epoch in bar:
                 t0 = time.perf_counter()
-                tr = run_epoch(net, data, batch_size, opt, kl_weight, gen)
+                tr = run_epoch(net, data, batch_size, opt, kl_weight, gen, graph)
                 if not math.isfinite(tr["loss"]):
                     restore()
                     if hist.state.best is not None: net.load_state_dict(hist.state.best)
