@@ -30,16 +30,20 @@ def _sync(dev):
     if str(dev).startswith("cuda"): torch.cuda.synchronize()
 
 # ---------------------------------------------------------------- training speed
-def ctm_nb_epochs(data, a, device, cuda_graph, batch_size) -> dict:
-    "Seconds per epoch of ctm_nb's CombinedTM network: `a.epochs` epochs (plus one warm-up epoch), median."
-    import torch
+def ctm_nb_epochs(data, a, device, cuda_graph, batch_size, corpus=None) -> dict:
+    "Seconds per epoch of ctm_nb's CombinedTM network (median after one warm-up epoch); with `corpus`, its topics' scores."
     from ctm_nb.model import CTMNet
-    from ctm_nb.training import fit_network, seeded
+    from ctm_nb.training import fit_network, seeded, top_words
+    from run import score
     with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, a.n_topics)
-    hist = fit_network(net, data, epochs=a.epochs + 1, batch_size=batch_size, device=device, seed=0,
-                       cuda_graph=cuda_graph, progress=False)
+    hist = fit_network(net, data, epochs=max(a.epochs + 1, a.quality_epochs), batch_size=batch_size, device=device,
+                       seed=0, cuda_graph=cuda_graph, progress=False)
     secs = hist.column("seconds")[1:]
-    return dict(s_per_epoch=statistics.median(secs), epochs=secs, final_loss=hist[-1].loss)
+    out = dict(s_per_epoch=statistics.median(secs), epochs=secs, n_epochs=len(hist), final_loss=hist[-1].loss)
+    if corpus is not None:
+        res = score(top_words(net, list(corpus.vocab), 25), corpus)
+        out.update(npmi=res["npmi_window"], topic_diversity=res["topic_diversity"])
+    return out
 
 def reference_epochs(ds, a, device, workers) -> dict:
     "Seconds per epoch of the reference CombinedTM (its own fit loop and DataLoader with `workers` workers)."
@@ -120,12 +124,14 @@ def markdown(rep:dict) -> str:
          f"Data: {c['dataset']}, {c['n_docs']:,} documents, V={c['vocab_size']}, embeddings {c['embedding_dim']}-d, K={c['n_topics']}; "
          f"{c['epochs']} timed epochs per row (median), after one warm-up epoch for ctm_nb.", ""]
     if rep.get("training"):
-        L += ["## Seconds per training epoch", "", "| model | device | batch | mode | s/epoch | speed-up vs reference (0 workers) |",
-              "| --- | --- | ---: | --- | ---: | ---: |"]
+        q = any("npmi" in r for r in rep["training"])
+        L += ["## Seconds per training epoch", "", "| model | device | batch | mode | s/epoch | speed-up vs reference (0 workers) |"
+              + (" epochs | NPMI | TD@25 |" if q else ""), "| --- | --- | ---: | --- | ---: | ---: |" + (" ---: | ---: | ---: |" if q else "")]
         ref = next((r["s_per_epoch"] for r in rep["training"] if r["model"] == "reference.CombinedTM" and r["mode"] == "0 workers"), None)
         for r in rep["training"]:
             up = f"{ref / r['s_per_epoch']:.1f}×" if ref and r["s_per_epoch"] else ""
-            L.append(f"| {r['model']} | {r['device']} | {r['batch_size']} | {r['mode']} | {r['s_per_epoch']:.3f} | {up} |")
+            qual = (f" {r['n_epochs']} | {r['npmi']:.3f} | {r['topic_diversity']:.3f} |" if "npmi" in r else " | | |") if q else ""
+            L.append(f"| {r['model']} | {r['device']} | {r['batch_size']} | {r['mode']} | {r['s_per_epoch']:.3f} | {up} |" + qual)
         L.append("")
     if rep.get("theta"):
         L += ["## θ for every document", "", "| model | how | seconds | speed-up vs reference |", "| --- | --- | ---: | ---: |"]
@@ -152,6 +158,8 @@ def parse_args(argv=None):
     p.add_argument("--n-docs", type=int, default=None, help="random sample of 20 Newsgroups (default: all)")
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[64], help="ctm_nb batch sizes to time (the reference: 64)")
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions of θ inference")
+    p.add_argument("--quality-epochs", type=int, default=0,
+                   help="train each ctm_nb batch size this many epochs and score its topics (NPMI, TD): the batch-size trade-off")
     p.add_argument("--no-reference", action="store_true", help="skip the reference package")
     p.add_argument("--no-training", action="store_true", help="skip the 20 Newsgroups timings (e.g. scaling only)")
     p.add_argument("--scaling", type=int, nargs="*", default=[], help="synthetic corpus sizes for the scaling table")
@@ -186,9 +194,10 @@ def main(argv=None) -> dict:
         net_for_theta = None
         for bs in a.batch_sizes:
             for graph, mode in modes:
-                r = ctm_nb_epochs(data, a, a.device, graph, bs)
+                r = ctm_nb_epochs(data, a, a.device, graph, bs, corpus if a.quality_epochs else None)
                 rep["training"].append(dict(model="ctm_nb.CombinedTM", device=a.device, batch_size=bs, mode=mode, **r))
-                print(f"  ctm_nb.CombinedTM     batch {bs:4d} {mode:10s}: {r['s_per_epoch']:.3f} s/epoch", flush=True)
+                q = f", after {r['n_epochs']} epochs NPMI {r['npmi']:.3f} TD {r['topic_diversity']:.3f}" if "npmi" in r else ""
+                print(f"  ctm_nb.CombinedTM     batch {bs:4d} {mode:10s}: {r['s_per_epoch']:.3f} s/epoch{q}", flush=True)
         from ctm_nb.model import CTMNet
         from ctm_nb.training import seeded
         with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, a.n_topics)
