@@ -256,6 +256,9 @@ def parse_args(argv=None):
     p.add_argument("--embedding-model", default="all-MiniLM-L6-v2")
     p.add_argument("--out", default=str(HERE), help="folder for the report files")
     p.add_argument("--name", default=None, help="report file stem (default report; --quick: quick_report)")
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                   help="combine the JSON reports of several runs with the same configuration (e.g. one per group of "
+                        "--models, run side by side) into one report, instead of running anything")
     a = p.parse_args(argv)
     q = a.quick
     for k, full, quick in [("n_docs", None, 1000), ("n_topics", 50, 10), ("epochs", 100, 3), ("lda_iter", 20, 3),
@@ -263,9 +266,35 @@ def parse_args(argv=None):
         if getattr(a, k) is None: setattr(a, k, quick if q else full)
     return a
 
+CONFIG_KEYS = ("dataset", "n_docs", "n_docs_kept", "vocab_size", "n_topics", "epochs", "lda_iter", "batch_size", "seeds",
+               "embedding_model", "embedding_dim")
+
+def merge(paths:list, out:Path, name:str) -> dict:
+    "One report from the reports of several runs of this script with the same configuration (different models)."
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    first = parts[0]
+    for p, r in zip(paths[1:], parts[1:]):
+        diff = {k: (first["config"][k], r["config"][k]) for k in CONFIG_KEYS if first["config"][k] != r["config"][k]}
+        if diff: raise ValueError(f"{p} was run with another configuration than {paths[0]}: {diff}")
+    runs = [run for r in parts for run in r["runs"]]
+    report = {**first, "config": {**first["config"], "models": [m for r in parts for m in r["config"]["models"]]},
+              "summary": summarise(runs), "runs": runs, "total_s": max(r["total_s"] for r in parts),
+              "process_peak_rss_mb": max(r["process_peak_rss_mb"] for r in parts),
+              "merged_from": [{"file": Path(p).name, "models": r["config"]["models"], "total_s": r["total_s"],
+                               "omp_num_threads": r["machine"]["omp_num_threads"]} for p, r in zip(paths, parts)]}
+    report["notes"] = {**first.get("notes", {}), "merged": f"{len(parts)} runs of bench/run.py with the same configuration, "
+                       "side by side on the same machine (models: " + "; ".join(", ".join(r["config"]["models"]) for r in parts)
+                       + "); times measured while the other run(s) shared the CPU"}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
+    (out / f"{name}.md").write_text(markdown(report))
+    print(f"wrote {out / (name + '.md')} and {name}.json from {len(parts)} runs")
+    return report
+
 def main(argv=None, encoder=None) -> dict:
     "Run the benchmark and write the report; `encoder` (a callable `list[str] -> (n, D)` array) replaces MiniLM, e.g. in tests."
     a = parse_args(argv)
+    if a.merge: return merge(a.merge, Path(a.out), a.name)
     t_start = time.perf_counter()
     from ctm_nb.data import preprocess
     from ctm_nb.ctm import _rows_for

@@ -40,3 +40,24 @@ def test_quick_bench_writes_report(bench, bbc, bbc_embeddings, tmp_path, monkeyp
     assert "| ctm_nb.CombinedTM |" in text and "skipped" in text and "Machine:" in text
     assert saved["machine"]["cores"] >= 1 and saved["versions"]["ctm_nb"]
     assert rep["summary"] == saved["summary"]
+
+def _part(models, runs, **config):
+    cfg = dict(quick=False, dataset="20ng", n_docs=100, n_docs_kept=90, vocab_size=50, n_topics=5, epochs=2, lda_iter=2,
+               batch_size=64, seeds=[0, 1], embedding_model="m", embedding_dim=4, embed_s=0.1, models=models)
+    cfg.update(config)
+    return dict(config=cfg, runs=runs, machine=dict(cpu="x", cores=2, platform="p", python="3", omp_num_threads="1", gpu=None),
+                versions={"ctm_nb": "0"}, notes={}, total_s=10.0, process_peak_rss_mb=100.0)
+
+def test_merge_combines_runs_of_the_same_configuration(bench, tmp_path):
+    run = lambda m, s, npmi: dict(model=m, seed=s, npmi_window=npmi, topic_diversity=0.5, inverted_rbo=0.9, c_v=0.5, npmi_doc=0.1)
+    a = _part(["A"], [run("A", 0, 0.10), run("A", 1, 0.20)])
+    b = _part(["B"], [run("B", 0, 0.05), run("B", 1, 0.07)])
+    (tmp_path / "a.json").write_text(json.dumps(a)); (tmp_path / "b.json").write_text(json.dumps(b))
+    rep = bench.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path), "--name", "both"])
+    rows = {r["model"]: r for r in rep["summary"]}
+    assert list(rows) == ["A", "B"] and rows["A"]["seeds"] == 2
+    assert abs(rows["A"]["npmi_window"] - 0.15) < 1e-12 and abs(rows["B"]["npmi_window"] - 0.06) < 1e-12
+    assert "2 runs of bench/run.py" in rep["notes"]["merged"] and (tmp_path / "both.md").exists()
+    (tmp_path / "c.json").write_text(json.dumps(_part(["C"], [run("C", 0, 0.1)], epochs=3)))
+    with pytest.raises(ValueError, match="another configuration"):
+        bench.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "c.json"), "--out", str(tmp_path), "--name", "bad"])
