@@ -1,9 +1,14 @@
 """Write README.md from nbs/index.ipynb (Quarto's `nbdev-readme` cannot run offline): markdown cells as they are,
 code cells as fenced Python, their text outputs as fenced text. `--check` exits 1 when README.md is out of date."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = "https://ctm-nb.github.io/ctm_nb/"   # nbs/nbdev.yml's site-url: the docs pages the README links to
+
+def _site_links(md:str) -> str:
+    "Relative links to docs pages (`data.html`, `tutorials/quickstart.html#x`) as absolute links to the docs site."
+    return re.sub(r"\]\((?!https?:|#)([\w./-]+\.html(?:#[\w-]*)?)\)", lambda m: f"]({SITE}{m.group(1)})", md)
 
 def _text(x): return "".join(x) if isinstance(x, list) else x
 
@@ -12,7 +17,7 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     parts = []
     for cell in nb["cells"]:
         src = _text(cell["source"]).strip()
-        if cell["cell_type"] == "markdown": parts.append(src)
+        if cell["cell_type"] == "markdown": parts.append(_site_links(src))
         elif cell["cell_type"] == "code" and src and not src.startswith("#|"):
             parts.append(f"```python\n{src}\n```")
             outs = []
