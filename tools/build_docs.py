@@ -56,7 +56,7 @@ def sidebar(nbs:Path) -> list:
     from nbdev.quarto import nbdev_sidebar
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        nbdev_sidebar.__wrapped__(path=str(nbs), printit=True, force=True, file_re=PAGE_RE)
+        nbdev_sidebar.__wrapped__(path=str(nbs), printit=True, force=True, file_glob=None, file_re=PAGE_RE)
     return yaml.safe_load(buf.getvalue())["website"]["sidebar"]["contents"]
 
 def out_name(src:Path, nbs:Path) -> Path:
@@ -246,7 +246,8 @@ def nav_html(items:list, titles:dict, names:dict, page:str, site:str) -> str:
         out = names.get(str(it))
         if out is None: return ""
         cls = ' class="active"' if out == page else ""
-        return f'<li><a href="{_rel(out, page)}"{cls}>{html.escape(titles[out])}</a></li>'
+        label = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(titles[out]))
+        return f'<li><a href="{_rel(out, page)}"{cls}>{label}</a></li>'
     return (f'<a class="site-title" href="{_rel("index.html", page)}">{html.escape(site)}</a>'
             f'<ul>{"".join(li(it) for it in items)}</ul>')
 
