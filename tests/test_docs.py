@@ -78,7 +78,7 @@ def site(tmp_path_factory):
     (nbs / "zz_page_check.md").write_text("---\ntitle: Markdown page check\n---\n\n" + "A Markdown page, rendered like a "
                                          "notebook. It links to [the visualize chapter](10_visualize.ipynb) and to "
                                          "[a tutorial](tutorials/zz_docs_check.ipynb); math: $p(w \\mid k)$.\n\n" * 3)
-    pages = build_docs.build(nbs, tmp / "site", workers=2, force=True, quiet=True)
+    pages = build_docs.build(nbs, tmp / "site", force=True, quiet=True)
     return tmp / "site", pages, nbs
 
 def test_every_source_is_built(site):

@@ -9,7 +9,7 @@ The real site is built by Quarto, locally or in `.github/workflows/deploy.yaml`:
 Where Quarto cannot be installed (no internet), build the same pages offline:
 
     python tools/build_docs.py                  # -> _site_offline/index.html (git-ignored)
-    python tools/build_docs.py --out DIR --force --workers 2
+    python tools/build_docs.py --out DIR --force   # --force: reprocess every notebook, not only changed ones
 
 The pages are those Quarto renders: every notebook under nbs/ (subfolders included) and every `.md`/`.qmd` page,
 skipping names that start with `_` or `.`. Each notebook goes through nbdev's own docs processing (the processors
@@ -66,8 +66,8 @@ def out_name(src:Path, nbs:Path) -> Path:
     return nbpath2html(rel) if src.suffix == ".ipynb" else rel.with_suffix(".html")
 
 # --- nbdev processing -------------------------------------------------------------------------------------------------
-def process(pages:list[Path], nbs:Path, cache:Path, workers:int=2, force:bool=False) -> dict:
-    "Run nbdev's docs processors on every notebook (in `workers` processes); returns source -> processed file."
+def process(pages:list[Path], nbs:Path, cache:Path, workers:int=1, force:bool=False) -> dict:
+    "Run nbdev's docs processors on every notebook (in `workers` processes, or this one); returns source -> processed file."
     import nbdev.serve_drv
     from fastcore.parallel import parallel
     from nbdev.processors import FilterDefaults
@@ -78,7 +78,9 @@ def process(pages:list[Path], nbs:Path, cache:Path, workers:int=2, force:bool=Fa
         if s.suffix != ".ipynb": continue
         if force or not d.exists() or d.stat().st_mtime < max(s.stat().st_mtime, stamp):
             d.parent.mkdir(parents=True, exist_ok=True); todo.append((s, d, FilterDefaults))
-    if todo: parallel(nbdev.serve_drv.main, todo, n_workers=min(workers, len(todo)), pause=0.01, method="spawn")
+    if workers <= 1 or len(todo) <= 1:   # in this process: imports the notebooks run are shared between them
+        for o in todo: nbdev.serve_drv.main(o)
+    elif todo: parallel(nbdev.serve_drv.main, todo, n_workers=min(workers, len(todo)), pause=0.01, method="spawn")
     return done
 
 # --- notebook -> pandoc markdown --------------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ def fix_links(h:str, page:str, src_dir:str, names:dict, site_url:str) -> str:
 # --- build -------------------------------------------------------------------------------------------------------------
 def build(nbs=None, # folder of notebooks and pages (default: the project's `nbs_path`)
           out=None, # output folder (default: `_site_offline/` at the project root)
-          workers:int=2, # processes for nbdev's processing
+          workers:int=1, # processes for nbdev's processing (1: in this process, usually fastest: imports are shared)
           force:bool=False, # reprocess every notebook, ignoring the cache in `out/.proc`
           quiet:bool=False,
          ) -> dict: # site path of every page built -> its source file
@@ -320,7 +322,7 @@ def build(nbs=None, # folder of notebooks and pages (default: the project's `nbs
         (out / page).parent.mkdir(parents=True, exist_ok=True)
         (out / page).write_text(h, encoding="utf-8")
         if "cell-output-error" in h: print(f"warning: {k} has an error output", file=sys.stderr)
-    with ThreadPoolExecutor(max(1, workers)) as ex: list(ex.map(render, docs))
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex: list(ex.map(render, docs))
     if not quiet: print(f"built {len(docs)} pages from {nbs} in {time.perf_counter() - t0:.1f} s: {out / 'index.html'}")
     return {names[k]: nbs / k for k in docs}
 
@@ -328,7 +330,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--nbs", help="folder of notebooks and pages (default: nbs_path from pyproject.toml)")
     p.add_argument("--out", help="output folder (default: _site_offline/)")
-    p.add_argument("--workers", type=int, default=2, help="processes for nbdev's notebook processing")
+    p.add_argument("--workers", type=int, default=1, help="processes for nbdev's notebook processing (default 1: in this process)")
     p.add_argument("--force", action="store_true", help="reprocess every notebook (ignore the cache in OUT/.proc)")
     a = p.parse_args(argv)
     build(a.nbs, a.out, a.workers, a.force)
