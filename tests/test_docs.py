@@ -4,8 +4,9 @@ Chromium with the network cut off.
 The copy gets two extra pages so that every kind of content is checked even while no chapter stores outputs: a
 tutorial notebook with stored outputs (text, a matplotlib PNG, a real `LDAvisView` from ctm_nb, a widget, math and
 links) and a Markdown page. Needs Debian's `chromium` (/usr/bin/chromium, or $CTM_NB_CHROMIUM), the Python package
-`playwright` and pandoc (`pypandoc-binary`); all but Chromium come with the `dev` extra."""
-import importlib.util, json, os, re, shutil, sys
+`playwright` and pandoc (`pypandoc-binary`); all but Chromium come with the `dev` extra. Set CTM_NB_SCREENSHOTS=folder
+to keep a screenshot of every page."""
+import functools, importlib.util, json, os, re, shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 import numpy as np
@@ -102,15 +103,52 @@ def _symbol_links() -> set:
     return {doc for syms in d["syms"].values() for doc, _ in syms.values()}
 SYMBOL_LINKS = _symbol_links()
 
-def _ids(path:Path, cache={}) -> set:
-    if path not in cache: cache[path] = set(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
-    return cache[path]
+@functools.cache
+def _ids(path:Path) -> set:
+    "The element ids of a built page (link anchors)."
+    return set(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
 
-def test_pages_in_chromium_offline(site, tmp_path):
+def _check_links(page, out:Path) -> list:
+    "Every link, image, frame and stylesheet inside the site exists; anchors exist (nbdev's symbol links aside)."
+    bad = []
+    for u in page.eval_on_selector_all("a[href], img[src], iframe[src], link[href]", "es => es.map(e => e.href || e.src)"):
+        s = urlsplit(u)
+        if s.scheme != "file": continue
+        target, frag = Path(unquote(s.path)), unquote(s.fragment)
+        if not target.exists(): bad.append(f"broken link {u}")
+        elif frag and target.suffix == ".html" and frag not in _ids(target) \
+                and f"{target.relative_to(out).as_posix()}#{frag}" not in SYMBOL_LINKS:
+            bad.append(f"missing anchor {u}")
+    return bad
+
+def _check_math(page) -> list:
+    "MathML is there and laid out, and no TeX is left in the prose."
+    widths = page.eval_on_selector_all("main math", "ms => ms.map(m => m.getBoundingClientRect().width)")
+    bad = [] if widths and min(widths) > 0 else [f"math not rendered ({len(widths)} MathML elements)"]
+    prose = page.evaluate("() => [...document.querySelectorAll('main p, main li, main td')].map(e => e.innerText).join('\\n')")
+    return bad + (["raw TeX left in the text"] if re.search(r"\$[^$\n]*\\[a-zA-Z]+", prose) else [])
+
+def _check_ldavis(page) -> tuple[int, list]:
+    "The pyLDAvis views (iframe srcdoc) of a page draw their topic circles: (number of views, problems)."
+    n, bad = 0, []
+    for i, frame in enumerate(page.locator("iframe[srcdoc]").all()):
+        if "LDAvis" not in (frame.get_attribute("srcdoc") or ""): continue
+        n += 1
+        frame.scroll_into_view_if_needed()
+        f = frame.element_handle().content_frame()
+        try: f.wait_for_selector("svg circle", state="attached", timeout=20_000)
+        except Exception: bad.append(f"pyLDAvis view {i} draws nothing"); continue
+        svg, circles = f.evaluate("""() => [Math.max(...[...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)),
+                                            [...document.querySelectorAll('svg circle')].filter(c => c.getBoundingClientRect().width > 0).length]""")
+        if circles < 3 or svg < 500: bad.append(f"pyLDAvis view {i}: {circles} topic circles, widest svg {svg}px")
+    return n, bad
+
+def test_pages_in_chromium_offline(site):
     "Open every page offline: text, no errors, internal links and anchors resolve, math, images and pyLDAvis render."
     from playwright.sync_api import sync_playwright
     out, pages, _ = site
-    outside, problems, n_ldavis, n_img, n_math = [], [], 0, 0, 0
+    outside, problems, js_errors, n_ldavis, n_img, n_math = [], [], [], 0, 0, 0
+    shots = os.environ.get("CTM_NB_SCREENSHOTS")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1300, "height": 900})
@@ -120,52 +158,32 @@ def test_pages_in_chromium_offline(site, tmp_path):
             else: outside.append(r.request.url); r.abort()
         ctx.route("**/*", route)
         page = ctx.new_page()
-        js_errors = []
         page.on("pageerror", lambda e: js_errors.append(str(e)))
         for name, src in sorted(pages.items()):
             js_errors.clear()
             page.goto((out / name).as_uri(), wait_until="load")
-            bad = lambda msg: problems.append(f"{name}: {msg}")
+            bad = []
             text = page.inner_text("main")
-            if len(text) < 300: bad(f"only {len(text)} characters of text")
+            if len(text) < 300: bad.append(f"only {len(text)} characters of text")
             outputs = page.eval_on_selector_all("main .cell-output", "os => os.map(o => o.innerText).join('\\n')")
             if page.locator(".cell-output-error").count() or ERRORS.search(text) or OUTPUT_ERRORS.search(outputs):
-                bad("shows an error output")
+                bad.append("shows an error output")
             nav = page.eval_on_selector_all("#sidebar a", "as => as.map(a => a.href)")
-            if {unquote(urlsplit(u).path) for u in nav} != {str(out / p) for p in pages}: bad("the sidebar does not list every page")
-            for u in page.eval_on_selector_all("a[href], img[src], iframe[src], link[href]", "es => es.map(e => e.href || e.src)"):
-                s = urlsplit(u)
-                if s.scheme != "file": continue
-                target = Path(unquote(s.path))
-                if not target.exists(): bad(f"broken link {u}")
-                elif s.fragment and target.suffix == ".html" and unquote(s.fragment) not in _ids(target) \
-                        and f"{target.relative_to(out).as_posix()}#{unquote(s.fragment)}" not in SYMBOL_LINKS:
-                    bad(f"missing anchor {u}")
-            if MATH.search(_source_text(src)):
-                n_math += 1
-                maths = page.eval_on_selector_all("main math", "ms => ms.map(m => m.getBoundingClientRect().width)")
-                if not maths or min(maths) <= 0: bad(f"math not rendered ({len(maths)} MathML elements)")
-                if re.search(r"\$[^$\n]*\\[a-zA-Z]+", page.evaluate(
-                        "() => [...document.querySelectorAll('main p, main li, main td')].map(e => e.innerText).join('\\n')")):
-                    bad("raw TeX left in the text")
+            if {unquote(urlsplit(u).path) for u in nav} != {str(out / p) for p in pages}: bad.append("the sidebar does not list every page")
+            bad += _check_links(page, out)
+            if MATH.search(_source_text(src)): n_math += 1; bad += _check_math(page)
             for img in page.eval_on_selector_all("main img", "is => is.map(i => [i.complete, i.naturalWidth, i.getBoundingClientRect().width, i.src.slice(0, 60)])"):
                 n_img += 1
-                if not (img[0] and img[1] > 0 and img[2] > 0): bad(f"image not shown: {img}")
-            for i, frame in enumerate(page.locator("iframe[srcdoc]").all()):
-                if "LDAvis" not in (frame.get_attribute("srcdoc") or ""): continue
-                n_ldavis += 1
-                frame.scroll_into_view_if_needed()
-                f = frame.element_handle().content_frame()
-                try: f.wait_for_selector("svg circle", state="attached", timeout=20_000)
-                except Exception: bad(f"pyLDAvis view {i} draws nothing"); continue
-                svg, circles = f.evaluate("""() => [Math.max(...[...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)),
-                                                    [...document.querySelectorAll('svg circle')].filter(c => c.getBoundingClientRect().width > 0).length]""")
-                if circles < 3 or svg < 500: bad(f"pyLDAvis view {i}: {circles} topic circles, widest svg {svg}px")
-            if js_errors: bad(f"JavaScript errors: {js_errors}")
+                if not (img[0] and img[1] > 0 and img[2] > 0): bad.append(f"image not shown: {img}")
+            n, b = _check_ldavis(page); n_ldavis += n; bad += b
+            if js_errors: bad.append(f"JavaScript errors: {js_errors}")
             if name == "tutorials/zz_docs_check.html":
-                if page.locator(".widget-placeholder").count() != 1: bad("the widget output is not replaced by a note")
-                if page.locator("#sidebar .section", has_text="Tutorials").count() != 1: bad("no Tutorials section in the sidebar")
-                page.screenshot(path=tmp_path / "check.png", full_page=True)
+                if page.locator(".widget-placeholder").count() != 1: bad.append("the widget output is not replaced by a note")
+                if page.locator("#sidebar .section", has_text="Tutorials").count() != 1: bad.append("no Tutorials section in the sidebar")
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=Path(shots) / f"docs_{name.replace('/', '_')}.png", full_page=True)
+            problems += [f"{name}: {m}" for m in bad]
         browser.close()
     assert not problems, "\n".join(problems)
     assert not outside, f"pages tried to reach the network: {sorted(set(outside))[:5]}"
