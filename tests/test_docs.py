@@ -83,10 +83,12 @@ def site(tmp_path_factory):
     return tmp / "site", pages, nbs
 
 def test_every_source_is_built(site):
+    "One page per notebook and .md/.qmd file, the two check pages included, each with content."
     out, pages, nbs = site
-    sources = [p for p in nbs.rglob("*") if re.search(r"\.(ipynb|md|qmd)$", p.name)
-               and not any(part[0] in "_." for part in p.relative_to(nbs).parts)]
-    notebooks = list((ROOT / "nbs").rglob("*.ipynb"))
+    def pages_in(folder, pattern):   # what Quarto renders: no `_`/`.` files or folders
+        return [p for p in folder.rglob(pattern) if not any(part[0] in "_." for part in p.relative_to(folder).parts)]
+    sources = [p for p in pages_in(nbs, "*") if p.suffix in (".ipynb", ".md", ".qmd")]
+    notebooks = pages_in(ROOT / "nbs", "*.ipynb")
     assert len(pages) == len(sources) >= len(notebooks) + 2, (sorted(pages), sorted(sources))
     assert sorted(pages.values()) == sorted(sources)
     assert {"index.html", "model.html", "tutorials/zz_docs_check.html", "zz_page_check.html"} <= set(pages)

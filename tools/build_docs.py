@@ -71,7 +71,8 @@ def process(pages:list[Path], nbs:Path, cache:Path, workers:int=1, force:bool=Fa
     import nbdev.serve_drv
     from fastcore.parallel import parallel
     from nbdev.processors import FilterDefaults
-    stamp = max(Path(__file__).stat().st_mtime, (ROOT / "pyproject.toml").stat().st_mtime)
+    deps = [Path(__file__), ROOT / "pyproject.toml", *ROOT.glob("*/_modidx.py")]   # the API links change with _modidx
+    stamp = max(p.stat().st_mtime for p in deps)
     done, todo = {}, []
     for s in pages:
         d = cache / s.relative_to(nbs); done[s] = d
@@ -161,7 +162,7 @@ def page_md(src:Path, processed:Path) -> tuple[dict, str]:
     if src.suffix == ".ipynb":
         import json
         return notebook_md(json.loads(processed.read_text(encoding="utf-8")))
-    text = src.read_text(encoding="utf-8")
+    text = re.sub(r"^(`{3,})\{(\w)", r"\1{.\2", src.read_text(encoding="utf-8"), flags=re.M)   # ```{python} chunks: code
     m = re.match(r"^---\n(.*?)\n---\n", text, re.S)
     return ((yaml.safe_load(m[1]) or {}), text[m.end():]) if m else ({}, text)
 
