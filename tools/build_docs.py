@@ -224,6 +224,8 @@ code { font-size: 0.9em; } div.sourceCode { margin: 1rem 0 0.3rem; }
 pre.cell-output { background: none; border-left: 2px solid lightsalmon; margin: 0 0 1rem 0.8rem; border-radius: 0; }
 pre.cell-output-stderr { border-left-color: #f0ad4e; } pre.cell-output-error { border-left-color: #d9534f; color: #a94442; }
 .cell-output-display { overflow-x: auto; margin: 0 0 1rem; } .cell-output-display img { max-width: 100%; height: auto; }
+.cell-output-display:has(> iframe[title="pyLDAvis"]) { overflow: visible; }   /* the view is 1210 px wide: let it */
+iframe[title="pyLDAvis"] { position: relative; z-index: 2; background: white; min-width: 1230px !important; }
 .widget-placeholder { border: 1px dashed #adb5bd; padding: 0.6rem 0.8rem; color: #6c757d; font-style: italic; margin: 0 0 1rem; }
 .remote-img { display: inline-block; border: 1px solid #adb5bd; border-radius: 3px; padding: 0 0.4rem; font-size: 0.8rem; }
 table { border-collapse: collapse; margin: 1rem 0; } th, td { border-bottom: 1px solid #dee2e6; padding: 0.25rem 0.6rem; }
@@ -241,16 +243,18 @@ def _rel(target:str, page:str) -> str:
 
 def nav_html(items:list, titles:dict, names:dict, page:str, site:str) -> str:
     "The sidebar: the site title, then nbdev's sidebar items (sections for subfolders), links relative to `page`."
+    def link(out, label):
+        active = ' class="active"' if out == page else ""
+        return f'<a href="{_rel(out, page)}"{active}>{label}</a>'
     def li(it):
-        if isinstance(it, dict):
-            head = str(it.get("section", "")).replace("_", " ").title()
-            return (f'<li><div class="section">{html.escape(head)}</div>'
-                    f'<ul>{"".join(li(x) for x in it.get("contents", []))}</ul></li>')
+        if isinstance(it, dict):   # a subfolder; its index page, if any, is the section's link (as in Quarto)
+            head = html.escape(str(it.get("section", "")).replace("_", " ").title())
+            if str(it.get("href")) in names: head = link(names[str(it["href"])], head)
+            return f'<li><div class="section">{head}</div><ul>{"".join(li(x) for x in it.get("contents", []))}</ul></li>'
         out = names.get(str(it))
         if out is None: return ""
-        cls = ' class="active"' if out == page else ""
         label = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(titles[out]))
-        return f'<li><a href="{_rel(out, page)}"{cls}>{label}</a></li>'
+        return f"<li>{link(out, label)}</li>"
     return (f'<a class="site-title" href="{_rel("index.html", page)}">{html.escape(site)}</a>'
             f'<ul>{"".join(li(it) for it in items)}</ul>')
 
