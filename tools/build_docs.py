@@ -3,8 +3,10 @@
 The real site is built by Quarto, locally or in `.github/workflows/deploy.yaml`:
 
     pip install -e ".[dev]"
-    nbdev-docs            # installs Quarto on first use (needs the internet); writes the site to _docs/
-    nbdev-preview         # live preview while you edit
+    nbdev-docs --file-re '\.(?:ipynb|qmd|md|html)$'   # installs Quarto on first use (needs the internet) -> _docs/
+    nbdev-preview                                      # live preview while you edit
+
+(`--file-re` adds .md pages to nbdev's generated sidebar, which by default lists only notebooks, .qmd and .html.)
 
 Where Quarto cannot be installed (no internet), build the same pages offline:
 
@@ -22,7 +24,7 @@ order, one section per subfolder (Tutorials). Links to notebooks (`03_model.ipyn
 nbdev's links to the hosted site all point into the built site; remote images become their alt text, so nothing is
 fetched from the network. `tests/test_docs.py` opens every built page in headless Chromium, offline.
 """
-import argparse, base64, contextlib, html, io, os, re, shutil, subprocess, sys, time
+import argparse, contextlib, html, io, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -307,6 +309,9 @@ def build(nbs=None, # folder of notebooks and pages (default: the project's `nbs
     css = CSS + ((nbs / "styles.css").read_text() if (nbs / "styles.css").exists() else "")
     (out / "site.css").write_text(css, encoding="utf-8")
     template = out / ".proc" / "template.html"; template.write_text(TEMPLATE, encoding="utf-8")
+    for f in out.rglob("*.html"):   # pages of notebooks since deleted or renamed
+        rel = f.relative_to(out)
+        if rel.parts[0] != ".proc" and rel.as_posix() not in names.values() and not (nbs / rel).exists(): f.unlink()
     docs = {str(p.relative_to(nbs)): page_md(p, processed[p]) for p in pages}
     titles = {names[k]: _title(m, md, Path(k)) for k, (m, md) in docs.items()}
     site, site_url = cfg.title or cfg.lib_name, (cfg.doc_host + cfg.doc_baseurl).rstrip("/")
