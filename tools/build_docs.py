@@ -1,4 +1,4 @@
-"""Build the docs site offline, without Quarto: every page of `nbs/` as static HTML with navigation and math.
+r"""Build the docs site offline, without Quarto: every page of `nbs/` as static HTML with navigation and math.
 
 The real site is built by Quarto, locally or in `.github/workflows/deploy.yaml`:
 
