@@ -138,7 +138,7 @@ def _check_ldavis(page) -> tuple[int, list]:
         n += 1
         frame.scroll_into_view_if_needed()
         f = frame.element_handle().content_frame()
-        try: f.wait_for_selector("svg circle", state="attached", timeout=20_000)
+        try: f.wait_for_selector("svg circle", state="attached")
         except Exception: bad.append(f"pyLDAvis view {i} draws nothing"); continue
         svg, circles = f.evaluate("""() => [Math.max(...[...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)),
                                             [...document.querySelectorAll('svg circle')].filter(c => c.getBoundingClientRect().width > 0).length]""")
@@ -154,6 +154,7 @@ def test_pages_in_chromium_offline(site):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+        ctx.set_default_timeout(60_000)   # a busy machine can be slow; a page that never loads still fails
         ctx.set_offline(True)
         def route(r):
             if r.request.url.startswith(LOCAL): r.continue_()
