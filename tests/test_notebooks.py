@@ -11,6 +11,9 @@ from nbdev.test import test_nb as run_notebook   # renamed: pytest must not coll
 NBS = Path(__file__).resolve().parents[1] / "nbs"
 NOTEBOOKS = sorted(p for p in NBS.rglob("*.ipynb") if not any(part.startswith((".", "_")) for part in p.relative_to(NBS).parts))
 
+SHARED = NBS.parents[1] / "shared" / "data"
+NEEDS = {"03_zero_shot_crosslingual.ipynb": [SHARED / "parlspeech"]}   # tutorials whose data is not on PyPI
+
 @pytest.fixture(autouse=True)
 def quick_tutorials(monkeypatch):
     "Reduced tutorial settings (CTM_NB_QUICK=1) unless the caller chose otherwise."
@@ -18,6 +21,8 @@ def quick_tutorials(monkeypatch):
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: str(p.relative_to(NBS)))
 def test_notebook(nb, request):
+    for data in NEEDS.get(nb.name, []):
+        if not data.exists(): pytest.skip(f"{nb.name} needs {data}, which is not on this machine")
     skip = {"notest", "slow", "gpu"}
     if request.config.getoption("--runslow"): skip.discard("slow")
     if torch.cuda.is_available(): skip.discard("gpu")
