@@ -96,8 +96,10 @@ def sparse_and_rows(draw):
 def test_gather_rows_equals_scipy_densification(args):
     m, rows = args
     data = TopicData(m)                                   # sorted CSR, padded arrays
-    got = data.batch(torch.tensor(rows)).bow.numpy()
-    np.testing.assert_array_equal(got, m[rows].toarray())
+    np.testing.assert_array_equal(data.batch(torch.tensor(rows), sparse=False).bow.numpy(), m[rows].toarray())
+    sb = data.batch(torch.tensor(rows), sparse=True).bow  # the CPU path: exactly the nonzeros, never padded
+    np.testing.assert_array_equal(sb.to_dense().numpy(), m[rows].toarray())
+    assert len(sb.words) == m[rows].nnz and sb.offsets.tolist() == list(np.r_[0, np.cumsum(np.diff(m.indptr)[rows])][:-1])
     # and straight from the raw arrays, with the minimal padding of one entry
     ip, ix = torch.from_numpy(m.indptr).long(), torch.from_numpy(np.r_[m.indices, 0]).long()
     vals = torch.from_numpy(np.r_[m.data, 0]).float()
