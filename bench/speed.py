@@ -67,6 +67,27 @@ def ctm_nb_theta(net, data, device, n_samples, repeat) -> float:
         _sync(device)
     return median_time(f, repeat)[0]
 
+def ctm_nb_transform(corpus, raw, emb, a, repeat) -> dict:
+    "Seconds for `CombinedTM.transform` from raw text: tokenising, cleaning, the bag of words and θ, all documents."
+    from ctm_nb.ctm import CombinedTM
+    tm = CombinedTM(n_topics=a.n_topics, epochs=1, device=a.device, seed=0, progress=False).fit(corpus=corpus, embeddings=emb)
+    return {how: median_time(lambda: tm.transform(raw, embeddings=emb, n_samples=n), repeat)[0]
+            for n, how in [(0, "deterministic softmax(μ)"), (20, "mean of 20 samples")]}
+
+def reference_transform(m, corpus, emb, repeat) -> float:
+    """Seconds for the reference's `TopicModelDataPreparation.transform` (its CountVectorizer over the already
+    preprocessed texts, given embeddings) and `get_doc_topic_distribution` (20 samples): less work than ctm_nb's
+    transform, which starts from the raw text."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from contextualized_topic_models.utils.data_preparation import TopicModelDataPreparation
+    qt = TopicModelDataPreparation("all-MiniLM-L6-v2", show_warning=False)
+    qt.vectorizer = CountVectorizer(vocabulary=list(corpus.vocab), token_pattern=r"\S+")
+    def f():
+        with contextlib.redirect_stderr(io.StringIO()):
+            ds = qt.transform(text_for_contextual=corpus.texts, text_for_bow=corpus.bow_texts, custom_embeddings=emb)
+            m.get_doc_topic_distribution(ds, n_samples=20)
+    return median_time(f, repeat)[0]
+
 def reference_theta(m, ds, repeat) -> float:
     def f():
         with contextlib.redirect_stderr(io.StringIO()): m.get_doc_topic_distribution(ds, n_samples=20)
@@ -140,6 +161,16 @@ def markdown(rep:dict) -> str:
             up = f"{ref / r['seconds']:.0f}×" if ref else ""
             L.append(f"| {r['model']} | {r['how']} | {r['seconds']:.3f} | {up} |")
         L.append("")
+    if rep.get("transform"):
+        L += ["## `transform` for every document", "",
+              "ctm_nb starts from the raw text (tokenising, cleaning, the bag of words, θ); the reference from texts already "
+              "preprocessed (its CountVectorizer, then `get_doc_topic_distribution`). Both are given the embeddings.", "",
+              "| model | how | seconds | speed-up vs reference |", "| --- | --- | ---: | ---: |"]
+        ref = next((r["seconds"] for r in rep["transform"] if r["model"] == "reference.CombinedTM"), None)
+        for r in rep["transform"]:
+            up = f"{ref / r['seconds']:.0f}×" if ref else ""
+            L.append(f"| {r['model']} | {r['how']} | {r['seconds']:.3f} | {up} |")
+        L.append("")
     if rep.get("scaling"):
         L += ["## Scaling: one epoch on synthetic corpora (CPU)", "",
               "| documents | nonzeros | s/epoch | µs/document | peak memory MB | sparse bow MB | embeddings MB | a dense bow would be MB |",
@@ -174,7 +205,7 @@ def main(argv=None) -> dict:
     import torch
     if a.threads: torch.set_num_threads(a.threads)
     rep = {"command": "python bench/speed.py " + " ".join(sys.argv[1:] if argv is None else argv),
-           "machine": machine(), "versions": versions(), "training": [], "theta": [], "scaling": []}
+           "machine": machine(), "versions": versions(), "training": [], "theta": [], "transform": [], "scaling": []}
     rep["config"] = dict(device=a.device, epochs=a.epochs, n_topics=a.n_topics, dataset="synthetic", n_docs=0,
                          vocab_size=a.scaling_vocab, embedding_dim=384)
     if not a.no_training:
@@ -205,6 +236,10 @@ def main(argv=None) -> dict:
             s = ctm_nb_theta(net, data, a.device, n_samples, a.repeat)
             rep["theta"].append(dict(model="ctm_nb.CombinedTM", how=how, seconds=s))
             print(f"  ctm_nb θ ({how}): {s:.3f} s", flush=True)
+        raw = [texts[i] for i in corpus.kept]
+        for how, s in ctm_nb_transform(corpus, raw, emb, a, a.repeat).items():
+            rep["transform"].append(dict(model="ctm_nb.CombinedTM", how=how + ", from raw text", seconds=s))
+            print(f"  ctm_nb transform ({how}, from raw text): {s:.3f} s", flush=True)
         if not a.no_reference:
             try:
                 from contextualized_topic_models.datasets.dataset import CTMDataset
@@ -217,6 +252,9 @@ def main(argv=None) -> dict:
                 s = reference_theta(m, ds, a.repeat)
                 rep["theta"].append(dict(model="reference.CombinedTM", how="mean of 20 samples (its default)", seconds=s))
                 print(f"  reference θ (20 samples): {s:.3f} s", flush=True)
+                s = reference_transform(m, corpus, emb, a.repeat)
+                rep["transform"].append(dict(model="reference.CombinedTM", how="mean of 20 samples, from preprocessed text", seconds=s))
+                print(f"  reference transform (20 samples, from preprocessed text): {s:.3f} s", flush=True)
             except ImportError as e:
                 print(f"  reference skipped: {e} (install it with bench/setup_venv.sh)", flush=True)
     if a.scaling:
