@@ -22,13 +22,11 @@ sys.path.insert(0, str(HERE))
 from run import load_data, machine, versions  # noqa: E402
 
 def rankings(m, n:int=25) -> dict:
-    "Top-`n` words per topic by β (what `topics` returns) and by p(w|k)."
+    "Top-`n` words per topic by β (what `topics` returns) and by p(w|k); LDA's `topics` already rank by p(w|k)."
     import torch
-    out = {"beta": m.topics(n)}
-    if hasattr(m, "net"):
-        with torch.no_grad(): idx = m.net.topic_word.topk(n, dim=1).indices.cpu().numpy()
-        out["topic_word"] = [[m.vocab[j] for j in row] for row in idx]
-    return out
+    if not hasattr(m, "net"): return {"topic_word": m.topics(n)}
+    with torch.no_grad(): idx = m.net.topic_word.topk(n, dim=1).indices.cpu().numpy()
+    return {"beta": m.topics(n), "topic_word": [[m.vocab[j] for j in row] for row in idx]}
 
 def scores(topics, corpus, doc_freq) -> dict:
     from ctm_nb.metrics import npmi, topic_diversity
@@ -45,7 +43,7 @@ def markdown(rep) -> str:
          "Means over seeds. `beta`: top words by the decoder weights (as `CTM.topics` and the reference rank them); "
          "`topic_word`: by p(w|k) = softmax(BN(β_k)). NPMI on the training corpus, top 10 words; TD top 25; "
          "`df`: mean share of documents containing a top-10 word.", "",
-         "| model | epochs | ranking | seeds | NPMI window | NPMI doc | TD@25 | topics with NPMI < 0 | df of top words |",
+         "| model | epochs (LDA: iterations) | ranking | seeds | NPMI window | NPMI doc | TD@25 | topics with NPMI < 0 | df of top words |",
          "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     keys = dict.fromkeys((r["model"], r["epochs"], r["ranking"]) for r in rep["rows"])
     for k in keys:

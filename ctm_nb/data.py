@@ -98,11 +98,15 @@ def _vocab_tokens(tokens, index):
 
 def _count_matrix(tokens, index):
     "CSR (N, V) float32 counts from per-document token lists."
-    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+    return _csr_counts([[index[w] for w in t] for t in tokens], len(index))
+
+def _csr_counts(cols, n_cols):
+    "CSR (N, n_cols) float32 counts from per-document lists of column ids."
+    lens = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
+    indptr = np.zeros(len(cols) + 1, dtype=np.int64)
     np.cumsum(lens, out=indptr[1:])
-    cols = np.fromiter((index[w] for w in chain.from_iterable(tokens)), dtype=np.int32, count=int(indptr[-1]))
-    X = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(len(tokens), len(index)))
+    ids = np.fromiter(chain.from_iterable(cols), dtype=np.int32, count=int(indptr[-1]))
+    X = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr), shape=(len(cols), n_cols))
     X.sum_duplicates() # duplicate column ids in a row become counts; also sorts the indices
     return X
 
@@ -129,7 +133,9 @@ def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pa
     "Clean `docs` like `preprocess` does and count the words of the fixed `vocab`; keeps every document."
     docs = _as_docs(docs)
     vocab, index = _check_vocab(vocab)
-    return _count_matrix(_vocab_tokens(_tokenize_all(docs, stopwords, remove_numbers), index), index)
+    sw, table = resolve_stopwords(stopwords), (_PUNCT_DIGITS if remove_numbers else _PUNCT)
+    keep = {w: j for w, j in index.items() if w not in sw} # a stopword is never counted, even when in `vocab`
+    return _csr_counts([[keep[w] for w in d.lower().translate(table).split() if w in keep] for d in docs], len(index))
 
 # %% ../nbs/00_data.ipynb #23308586
 @dataclass(repr=False)
