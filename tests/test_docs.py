@@ -210,3 +210,15 @@ def test_api_reference_and_links(site):
     assert 'href="ctm.html#combinedtm"' in html and "ctm-nb.github.io" not in html
     main = (out / "zz_page_check.html").read_text().split('<main id="content">')[1]
     assert main.count('href="visualize.html"') == 3 and main.count('href="tutorials/zz_docs_check.html"') == 3
+
+def test_stored_outputs_are_settled():
+    "Progress bars in stored outputs show their last state only (tools/save_outputs.py), so pages show no redraw debris."
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from save_outputs import settle
+    assert settle("a  0%|\rtraining 100%|##| 2/2\nnext\r") == "training 100%|##| 2/2\n"
+    for p in sorted((ROOT / "nbs").rglob("*.ipynb")):
+        for cell in json.loads(p.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    assert "\r" not in "".join(out["text"]), f"{p.name}: run python tools/save_outputs.py {p}"
