@@ -1,4 +1,4 @@
-"""Speed benchmark: seconds per training epoch, θ inference time and scaling with corpus size, ctm_nb side by side
+"""Speed benchmark: seconds per training epoch, θ and `transform` times and scaling with corpus size, ctm_nb side by side
 with the reference `contextualized_topic_models` 2.6.1 CombinedTM, in one process, on one machine.
 
     python bench/speed.py                       # CPU: 20 Newsgroups (V=2000, K=50, batch 64), 3 timed epochs each
