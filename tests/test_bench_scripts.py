@@ -1,0 +1,62 @@
+"Smoke tests of bench/speed.py and bench/npmi_study.py on a small 20 Newsgroups sample (their full runs take minutes)."
+import importlib.util, json, sys
+from pathlib import Path
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"ctm_nb_bench_{name}", BENCH / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
+    return mod
+
+@pytest.fixture(scope="module")
+def sample_embeddings(tmp_path_factory):
+    "Random 384-d embeddings, one per preprocessed post of the scripts' 300-post sample (the scripts only need the shape)."
+    run = load("run")
+    from ctm_nb.data import preprocess
+    texts, _ = run.load_data("20ng", 300)
+    n = len(preprocess(texts, vocab_size=2000))
+    path = tmp_path_factory.mktemp("emb") / "emb.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(n, 384)).astype(np.float32))
+    return str(path)
+
+def test_speed_report(sample_embeddings, tmp_path):
+    speed = load("speed")
+    rep = speed.main(["--n-docs", "300", "--epochs", "1", "--batch-sizes", "64", "--repeat", "1", "--no-reference",
+                      "--n-topics", "5", "--embeddings-file", sample_embeddings, "--out", str(tmp_path), "--name", "t"])
+    (row,) = rep["training"]
+    assert row["model"] == "ctm_nb.CombinedTM" and row["batch_size"] == 64 and row["s_per_epoch"] > 0
+    assert {r["how"] for r in rep["theta"]} == {"deterministic softmax(μ)", "mean of 20 samples"}
+    hows = {r["how"] for r in rep["transform"]}
+    assert len(hows) == 4 and {h.split(", ")[-1] for h in hows} == {"from raw text", "from preprocessed text"}
+    assert all(r["seconds"] > 0 for r in rep["theta"] + rep["transform"])
+    md = (tmp_path / "t.md").read_text()
+    for section in ["## Seconds per training epoch", "## θ for every document", "## `transform` for every document"]:
+        assert section in md
+    assert json.loads((tmp_path / "t.json").read_text())["config"]["n_docs"] == rep["config"]["n_docs"]
+
+def test_speed_scaling_runs_in_a_fresh_process(tmp_path):
+    speed = load("speed")
+    rep = speed.main(["--no-training", "--scaling", "2000", "--scaling-vocab", "300", "--threads", "1",
+                      "--out", str(tmp_path), "--name", "s"])
+    (row,) = rep["scaling"]
+    assert row["n_docs"] == 2000 and row["s_per_epoch"] > 0 and row["peak_rss_mb"] > 0
+    assert row["dense_bow_would_be_mb"] == pytest.approx(2000 * 300 * 4 / 2**20, rel=0.01)
+    assert "## Scaling" in (tmp_path / "s.md").read_text()
+
+def test_npmi_study(sample_embeddings, tmp_path):
+    study = load("npmi_study")
+    study.main(["--n-docs", "300", "--epochs", "1", "--more-epochs", "1", "--seeds", "0", "--models", "CombinedTM",
+                "--lda", "--device", "cpu", "--embeddings-file", sample_embeddings, "--out", str(tmp_path)])
+    rows = json.loads((tmp_path / "npmi_study.json").read_text())["rows"]
+    assert [(r["model"], r["epochs"], r["ranking"]) for r in rows] == [
+        ("CombinedTM", 1, "beta"), ("CombinedTM", 1, "topic_word"), ("CombinedTM", 2, "beta"),
+        ("CombinedTM", 2, "topic_word"), ("LDA", 20, "topic_word")]
+    for r in rows:
+        assert -1 <= r["npmi_window"] <= 1 and -1 <= r["npmi_doc"] <= 1 and 0 < r["topic_diversity"] <= 1
+        assert 0 <= r["negative_window_share"] <= 1 and 0 < r["mean_doc_freq_top10"] <= 1
+        assert len(r["topics"]) == 50 and all(len(t) == 10 for t in r["topics"])
+    assert "| CombinedTM | 2 | topic_word | 1 |" in (tmp_path / "npmi_study.md").read_text()
