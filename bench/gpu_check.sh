@@ -45,4 +45,6 @@ python3 -m pytest -q -p no:cacheprovider tests/test_reliability.py tests/test_wi
 echo "== speed report"
 python3 bench/speed.py --device cuda --epochs 5 --batch-sizes 64 256 --quality-epochs 30 --embeddings-file .gpu/ng_minilm.npy \
   --out "$out" --name speed_report_gpu 2>&1 || rc=1
+echo "== the kernels of one step"
+python3 bench/profile_step.py --device cuda --embeddings-file .gpu/ng_minilm.npy --out "$out" 2>&1 | tail -3 || rc=1
 exit $rc

@@ -60,3 +60,13 @@ def test_npmi_study(sample_embeddings, tmp_path):
         assert 0 <= r["negative_window_share"] <= 1 and 0 < r["mean_doc_freq_top10"] <= 1
         assert len(r["topics"]) == 50 and all(len(t) == 10 for t in r["topics"])
     assert "| CombinedTM | 2 | topic_word | 1 |" in (tmp_path / "npmi_study.md").read_text()
+
+def test_profile_step(sample_embeddings, tmp_path):
+    prof = load("profile_step")
+    res = prof.main(["--n-docs", "300", "--batch-size", "8", "--steps", "5", "--embeddings-file", sample_embeddings,
+                     "--out", str(tmp_path)])
+    names = [k for k, _, _ in res["table"]]
+    assert res["per_step_ms"] > 0 and res["calls_per_step"] > 10
+    assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
+    md = (tmp_path / "profile_step_cpu.md").read_text()
+    assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md

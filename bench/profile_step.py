@@ -1,0 +1,82 @@
+"""Where one CombinedTM training step spends its time: the operators (CPU) or kernels (CUDA) of eager steps, ranked.
+
+    python bench/profile_step.py                                   # CPU, 20 Newsgroups, batch 64, 50 profiled steps
+    python bench/profile_step.py --device cuda --embeddings-file .gpu/ng_minilm.npy
+
+A CUDA graph replays exactly the kernels of one eager step, so the CUDA table (kernel count and summed kernel time
+per step) is what a graphed step costs on the GPU, without the launch overhead. Writes <out>/profile_step_<device>.md.
+"""
+from __future__ import annotations
+import argparse, sys
+from pathlib import Path
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import load_data, machine  # noqa: E402
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu"); p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=50, help="profiled steps (after 10 warm-up steps)")
+    p.add_argument("--n-docs", type=int, default=None); p.add_argument("--embeddings-file", default=None)
+    p.add_argument("--rows", type=int, default=25, help="operators or kernels in the table")
+    p.add_argument("--out", default=str(HERE))
+    a = p.parse_args(argv)
+    import torch
+    from torch.profiler import profile, ProfilerActivity
+    from ctm_nb.data import preprocess
+    from ctm_nb.fusion import TopicData
+    from ctm_nb.model import CTMNet
+    from ctm_nb.training import seeded
+    texts, _ = load_data("20ng", a.n_docs)
+    corpus = preprocess(texts, vocab_size=2000)
+    if a.embeddings_file: emb = np.load(a.embeddings_file)
+    else:
+        from ctm_nb.embeddings import embed
+        emb = embed(corpus.texts, progress=False)
+    dev = torch.device(a.device)
+    data = TopicData(corpus.bow, emb).to(dev)
+    with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, 50).to(dev)
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3, betas=(0.99, 0.99), fused=True)
+    gen = torch.Generator().manual_seed(0)
+    order = torch.randperm(len(data), generator=gen).to(dev)
+    n_batches = len(data) // a.batch_size
+    if n_batches < 10 + a.steps: raise SystemExit(f"need {10 + a.steps} full batches, the corpus has {n_batches}")
+    def step(i):
+        b = data.batch(order[i * a.batch_size:(i + 1) * a.batch_size])
+        t = net.loss(net(b.bow, b.embeddings), b.bow)
+        opt.zero_grad(set_to_none=True); t["loss"].backward(); opt.step()
+    for i in range(10): step(i)
+    cuda = dev.type == "cuda"
+    if cuda: torch.cuda.synchronize()
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=acts) as prof:
+        for i in range(10, 10 + a.steps): step(i)
+        if cuda: torch.cuda.synchronize()
+    events = prof.key_averages()
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    rows = sorted((e for e in events if getattr(e, key) > 0), key=lambda e: -getattr(e, key))
+    if cuda: rows = [e for e in rows if "CUDA" in str(getattr(e, "device_type", ""))] or rows   # the kernels
+    total = sum(getattr(e, key) for e in rows) / a.steps
+    calls = sum(e.count for e in rows) / a.steps
+    what, m = ("kernels" if cuda else "operators"), machine()
+    L = [f"# One training step, profiled ({a.device})", "",
+         f"Command: `python bench/profile_step.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
+         f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m.get('torch_threads')}"
+         + (f", GPU {m['gpu']}" if m.get("gpu") and cuda else "") + f", torch {torch.__version__}  ",
+         f"CombinedTM, 20 Newsgroups ({len(data):,} docs, V={data.vocab_size}, K=50), batch {a.batch_size}, eager, "
+         f"{a.steps} steps after 10 warm-up steps.", "",
+         f"Per step: {calls:.0f} {what}, {total / 1e3:.3f} ms of {'kernel' if cuda else 'self CPU'} time.", "",
+         f"| {what[:-1]} | calls per step | ms per step | share |", "| --- | ---: | ---: | ---: |"]
+    for e in rows[:a.rows]:
+        t = getattr(e, key) / a.steps
+        L.append(f"| `{e.key[:80]}` | {e.count / a.steps:.1f} | {t / 1e3:.3f} | {t / total:.0%} |")
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    path = out / f"profile_step_{dev.type}.md"
+    path.write_text("\n".join(L) + "\n")
+    print("\n".join(L[5:7]) + f"\nwrote {path}")
+    return dict(per_step_ms=total / 1e3, calls_per_step=calls, table=[(e.key, e.count / a.steps, getattr(e, key) / a.steps / 1e3) for e in rows])
+
+if __name__ == "__main__": main()
