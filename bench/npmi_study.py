@@ -19,7 +19,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import load_data, machine, versions  # noqa: E402
+from run import newsgroups, machine, versions  # noqa: E402
 
 def rankings(m, n:int=25) -> dict:
     "Top-`n` words per topic by β (what `topics` returns) and by p(w|k); LDA's `topics` already rank by p(w|k)."
@@ -62,14 +62,8 @@ def main(argv=None):
     p.add_argument("--n-docs", type=int, default=None); p.add_argument("--embeddings-file", default=None)
     p.add_argument("--out", default=str(HERE))
     a = p.parse_args(argv)
-    from ctm_nb.data import preprocess
     from ctm_nb import ctm
-    texts, _ = load_data("20ng", a.n_docs)
-    corpus = preprocess(texts, vocab_size=2000)
-    if a.embeddings_file: emb = np.load(a.embeddings_file)
-    else:
-        from ctm_nb.embeddings import embed
-        emb = embed(corpus.texts, progress=False)
+    _, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
     doc_freq = np.asarray((corpus.bow > 0).mean(0)).ravel()
     rep = dict(command="python bench/npmi_study.py " + " ".join(sys.argv[1:] if argv is None else argv),
                machine=machine(), versions=versions(), rows=[])

@@ -9,11 +9,10 @@ per step) is what a graphed step costs on the GPU, without the launch overhead. 
 from __future__ import annotations
 import argparse, sys
 from pathlib import Path
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import load_data, machine  # noqa: E402
+from run import newsgroups, machine  # noqa: E402
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -25,16 +24,10 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
     import torch
     from torch.profiler import profile, ProfilerActivity
-    from ctm_nb.data import preprocess
     from ctm_nb.fusion import TopicData
     from ctm_nb.model import CTMNet
     from ctm_nb.training import seeded
-    texts, _ = load_data("20ng", a.n_docs)
-    corpus = preprocess(texts, vocab_size=2000)
-    if a.embeddings_file: emb = np.load(a.embeddings_file)
-    else:
-        from ctm_nb.embeddings import embed
-        emb = embed(corpus.texts, progress=False)
+    _, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
     dev = torch.device(a.device)
     data = TopicData(corpus.bow, emb).to(dev)
     with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, 50).to(dev)

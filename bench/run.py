@@ -81,6 +81,21 @@ def load_data(dataset:str, n_docs:int|None, seed:int=0) -> tuple[list[str], list
         texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
     return texts, labels
 
+def newsgroups(n_docs:int|None=None, embeddings_file:str|None=None) -> tuple: # texts, Corpus, embeddings
+    """20 Newsgroups as the speed and study scripts use it: the texts, the CTM preprocessing (V=2000) and the MiniLM
+    embeddings of the kept posts (read from `embeddings_file`, a .npy of exactly those rows, when given)."""
+    from ctm_nb.data import preprocess
+    texts, _ = load_data("20ng", n_docs)
+    corpus = preprocess(texts, vocab_size=2000)
+    if embeddings_file is None:
+        from ctm_nb.embeddings import embed
+        return texts, corpus, embed(corpus.texts, "all-MiniLM-L6-v2", progress=False)
+    emb = np.load(embeddings_file)
+    if len(emb) != len(corpus):
+        raise SystemExit(f"{embeddings_file} has {len(emb)} rows but the preprocessed corpus has {len(corpus)} posts: "
+                         "it must hold the embeddings of exactly these posts (same --n-docs).")
+    return texts, corpus, emb
+
 # ---------------------------------------------------------------- one model, one seed
 def _pad(topics:list[list[str]], n:int) -> list[list[str]]:
     "BERTopic may return fewer than n (or empty) words per topic; keep non-empty words only."
@@ -88,7 +103,7 @@ def _pad(topics:list[list[str]], n:int) -> list[list[str]]:
 
 def score(topics, corpus, labels=None, theta=None, top_n:int=10, top_k:int=25) -> dict:
     "Every model's topics scored the same way: ctm_nb.metrics on the training corpus (NPMI window 10, top 10; TD top 25)."
-    from ctm_nb.metrics import evaluate_topics, label_agreement, topic_diversity, inverted_rbo
+    from ctm_nb.metrics import evaluate_topics, label_agreement
     topics = _pad(topics, max(top_n, top_k))
     short = min(len(t) for t in topics)
     if short >= max(top_n, top_k):

@@ -9,13 +9,13 @@ Writes <out>/<name>.md and .json (default bench/speed_report.*; with --device cu
 Time it on a quiet machine: another busy process on a 2-core CPU slows torch's training 10-25 times.
 """
 from __future__ import annotations
-import argparse, contextlib, io, json, os, statistics, subprocess, sys, time, warnings
+import argparse, contextlib, io, json, statistics, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import load_data, machine, versions, seed_everything, _patch_reference_numpy2  # noqa: E402
+from run import newsgroups, machine, versions, seed_everything, _patch_reference_numpy2  # noqa: E402
 
 def median_time(f, repeat:int) -> tuple[float, list]:
     "Median wall time of `repeat` calls of `f` (after one untimed call), and all the times."
@@ -48,7 +48,6 @@ def ctm_nb_epochs(data, a, device, cuda_graph, batch_size, corpus=None) -> dict:
 def reference_epochs(ds, a, device, workers) -> dict:
     "Seconds per epoch of the reference CombinedTM (its own fit loop and DataLoader with `workers` workers)."
     _patch_reference_numpy2()
-    import torch
     from contextualized_topic_models.models.ctm import CombinedTM as RefCombinedTM
     seed_everything(0)
     m = RefCombinedTM(bow_size=ds.X_bow.shape[1], contextual_size=ds.X_contextual.shape[1], n_components=a.n_topics,
@@ -78,8 +77,7 @@ def ctm_nb_transform(corpus, raw, emb, a, repeat) -> dict:
 
 def reference_transform(m, corpus, emb, repeat) -> float:
     """Seconds for the reference's `TopicModelDataPreparation.transform` (its CountVectorizer over the already
-    preprocessed texts, given embeddings) and `get_doc_topic_distribution` (20 samples): less work than ctm_nb's
-    transform, which starts from the raw text."""
+    preprocessed texts, given embeddings) and `get_doc_topic_distribution` (20 samples), for all documents."""
     from sklearn.feature_extraction.text import CountVectorizer
     from contextualized_topic_models.utils.data_preparation import TopicModelDataPreparation
     qt = TopicModelDataPreparation("all-MiniLM-L6-v2", show_warning=False)
@@ -138,12 +136,20 @@ def scaling(sizes, a) -> list[dict]:
     return rows
 
 # ---------------------------------------------------------------- report
+def _seconds_table(rows:list[dict], ratio_fmt:str) -> list[str]:
+    "Markdown lines of a model/how/seconds table with each row's speed-up over the reference's row."
+    ref = next((r["seconds"] for r in rows if r["model"] == "reference.CombinedTM"), None)
+    L = ["| model | how | seconds | speed-up vs reference |", "| --- | --- | ---: | ---: |"]
+    L += [f"| {r['model']} | {r['how']} | {r['seconds']:.3f} | {format(ref / r['seconds'], ratio_fmt) + '×' if ref else ''} |"
+          for r in rows]
+    return L + [""]
+
 def markdown(rep:dict) -> str:
     c, m = rep["config"], rep["machine"]
     L = [f"# ctm_nb speed report ({'GPU: ' + str(m['gpu']) if m.get('gpu') and c['device'] != 'cpu' else 'CPU'})", "",
          f"Command: `{rep['command']}`  ", f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m.get('torch_threads')}"
          + (f", GPU {m['gpu']}" if m.get("gpu") else "") + f"; {m['platform']}  ",
-         f"Versions: " + ", ".join(f"{k} {v}" for k, v in rep["versions"].items() if v) + "  ",
+         "Versions: " + ", ".join(f"{k} {v}" for k, v in rep["versions"].items() if v) + "  ",
          f"Data: {c['dataset']}, {c['n_docs']:,} documents, V={c['vocab_size']}, embeddings {c['embedding_dim']}-d, K={c['n_topics']}; "
          f"{c['epochs']} timed epochs per row (median), after one warm-up epoch for ctm_nb.", ""]
     if rep.get("training"):
@@ -157,23 +163,13 @@ def markdown(rep:dict) -> str:
             L.append(f"| {r['model']} | {r['device']} | {r['batch_size']} | {r['mode']} | {r['s_per_epoch']:.3f} | {up} |" + qual)
         L.append("")
     if rep.get("theta"):
-        L += ["## θ for every document", "", "| model | how | seconds | speed-up vs reference |", "| --- | --- | ---: | ---: |"]
-        ref = next((r["seconds"] for r in rep["theta"] if r["model"] == "reference.CombinedTM"), None)
-        for r in rep["theta"]:
-            up = f"{ref / r['seconds']:.0f}×" if ref else ""
-            L.append(f"| {r['model']} | {r['how']} | {r['seconds']:.3f} | {up} |")
-        L.append("")
+        L += ["## θ for every document", ""] + _seconds_table(rep["theta"], ".0f")
     if rep.get("transform"):
         L += ["## `transform` for every document", "",
               "ctm_nb from the raw posts and from the preprocessed texts (tokenising, cleaning, the bag of words, θ); the "
               "reference from the preprocessed texts, which its `TopicModelDataPreparation.transform` expects for the bag of "
-              "words (its CountVectorizer, then `get_doc_topic_distribution`). Both are given the embeddings.", "",
-              "| model | how | seconds | speed-up vs reference |", "| --- | --- | ---: | ---: |"]
-        ref = next((r["seconds"] for r in rep["transform"] if r["model"] == "reference.CombinedTM"), None)
-        for r in rep["transform"]:
-            up = f"{ref / r['seconds']:.1f}×" if ref else ""
-            L.append(f"| {r['model']} | {r['how']} | {r['seconds']:.3f} | {up} |")
-        L.append("")
+              "words (its CountVectorizer, then `get_doc_topic_distribution`). Both are given the embeddings.", ""]
+        L += _seconds_table(rep["transform"], ".1f")
     if rep.get("scaling"):
         L += ["## Scaling: one epoch on synthetic corpora (CPU)", "",
               "| documents | nonzeros | s/epoch | µs/document | peak memory MB | sparse bow MB | embeddings MB | a dense bow would be MB |",
@@ -212,20 +208,13 @@ def main(argv=None) -> dict:
     rep["config"] = dict(device=a.device, epochs=a.epochs, n_topics=a.n_topics, dataset="synthetic", n_docs=0,
                          vocab_size=a.scaling_vocab, embedding_dim=384)
     if not a.no_training:
-        from ctm_nb.data import preprocess
         from ctm_nb.fusion import TopicData
-        texts, _ = load_data("20ng", a.n_docs)
-        corpus = preprocess(texts, vocab_size=2000)
-        if a.embeddings_file: emb = np.load(a.embeddings_file)
-        else:
-            from ctm_nb.embeddings import embed
-            emb = embed(corpus.texts, "all-MiniLM-L6-v2", progress=False)
+        texts, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
         rep["config"].update(dataset="20 Newsgroups", n_docs=len(corpus), vocab_size=len(corpus.vocab), embedding_dim=int(emb.shape[1]))
         print(f"20 Newsgroups: {len(corpus):,} docs, V={len(corpus.vocab)}, K={a.n_topics}, device {a.device}, "
               f"{a.epochs} timed epochs", flush=True)
         data = TopicData(corpus.bow, emb)
         modes = [(None, "eager" if a.device == "cpu" else "CUDA graph")] + ([(False, "eager")] if a.device != "cpu" else [])
-        net_for_theta = None
         for bs in a.batch_sizes:
             for graph, mode in modes:
                 r = ctm_nb_epochs(data, a, a.device, graph, bs, corpus if a.quality_epochs else None)

@@ -70,3 +70,9 @@ def test_profile_step(sample_embeddings, tmp_path):
     assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
     md = (tmp_path / "profile_step_cpu.md").read_text()
     assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md
+
+def test_embeddings_file_of_other_posts_is_refused(tmp_path):
+    run = load("run")
+    bad = tmp_path / "bad.npy"; np.save(bad, np.zeros((7, 384), np.float32))
+    with pytest.raises(SystemExit, match="has 7 rows but the preprocessed corpus has"):
+        run.newsgroups(300, str(bad))
