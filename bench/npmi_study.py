@@ -10,7 +10,11 @@ further epochs (`resume`), it scores the top words ranked two ways:
 Each ranking gets NPMI with a 10-word sliding window and with document co-occurrence (both on the training corpus, top
 10), topic diversity (top 25), the share of topics with negative window NPMI and the mean document frequency of the top
 words (do the models differ in how common the words they pick are?).
-Writes <out>/npmi_study.{json,md}, rewritten after every model so an interrupted run keeps what it finished.
+With `--max-df F` the vocabulary changes (is the gap a matter of preprocessing?): words in more than a share F of the
+posts are left out, and the 2,000 most frequent of the rest are kept; the models, LDA included, and the scores all use
+that vocabulary (posts left without a vocabulary word are dropped, with their embeddings).
+Writes <out>/npmi_study.{json,md} (with --max-df: npmi_study_maxdf<F>.*), rewritten after every model so an
+interrupted run keeps what it finished.
 """
 from __future__ import annotations
 import argparse, json, sys, time
@@ -37,9 +41,22 @@ def scores(topics, corpus, doc_freq) -> dict:
     return dict(npmi_window=float(win.mean()), npmi_doc=float(doc.mean()), topic_diversity=topic_diversity(topics, 25),
                 negative_window_share=float((win < 0).mean()), mean_doc_freq_top10=float(df))
 
+def without_common_words(corpus, emb, max_df:float, vocab_size:int=2000):
+    "The corpus re-preprocessed with the `vocab_size` most frequent words among those in at most `max_df` of the posts."
+    from ctm_nb.data import preprocess
+    full = preprocess(corpus.texts, vocab_size=10**9, min_words=0) # every word of 2+ characters
+    df = np.asarray((full.bow > 0).mean(0)).ravel()
+    count = np.asarray(full.bow.sum(0)).ravel()
+    ok = np.flatnonzero(df <= max_df)
+    order = ok[np.lexsort((np.array(full.vocab)[ok], -count[ok]))][:vocab_size] # most frequent first, ties by word
+    new = preprocess(corpus.texts, vocab=sorted(full.vocab[i] for i in order))
+    print(f"--max-df {max_df:g}: left out {int((df > max_df).sum())} words, e.g. "
+          f"{[full.vocab[i] for i in np.argsort(-df)[:8]]}; {len(new):,} of {len(corpus):,} posts keep a word", flush=True)
+    return new, emb[new.kept]
+
 def markdown(rep) -> str:
     L = ["# Why LDA leads on window NPMI: the same models scored several ways", "",
-         f"Command: `{rep['command']}`  ", f"Machine: {rep['machine']}  ", f"Versions: {rep['versions']}", "",
+         f"Command: `{rep['command']}`  ", *([f"Vocabulary: {rep['vocabulary']}  "] if rep.get("vocabulary") else []), f"Machine: {rep['machine']}  ", f"Versions: {rep['versions']}", "",
          "Means over seeds. `beta`: top words by the decoder weights (as `CTM.topics` and the reference rank them); "
          "`topic_word`: by p(w|k) = softmax(BN(β_k)). NPMI on the training corpus, top 10 words; TD top 25; "
          "`df`: mean share of documents containing a top-10 word.", "",
@@ -60,13 +77,19 @@ def main(argv=None):
     p.add_argument("--models", nargs="*", default=["CombinedTM", "ZeroShotTM"])
     p.add_argument("--lda", action="store_true", help="also LDA (scikit-learn, batch, 20 iterations) on the CPU")
     p.add_argument("--n-docs", type=int, default=None); p.add_argument("--embeddings-file", default=None)
+    p.add_argument("--max-df", type=float, default=None,
+                   help="leave out words in more than this share of the posts, then keep the 2,000 most frequent")
     p.add_argument("--out", default=str(HERE))
     a = p.parse_args(argv)
     from ctm_nb import ctm
     _, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
+    report = "npmi_study" if a.max_df is None else f"npmi_study_maxdf{a.max_df:g}"
+    if a.max_df is not None: corpus, emb = without_common_words(corpus, emb, a.max_df)
     doc_freq = np.asarray((corpus.bow > 0).mean(0)).ravel()
     rep = dict(command="python bench/npmi_study.py " + " ".join(sys.argv[1:] if argv is None else argv),
-               machine=machine(), versions=versions(), rows=[])
+               machine=machine(), versions=versions(), rows=[],
+               vocabulary=None if a.max_df is None else f"{len(corpus.vocab):,} words, none in more than {a.max_df:.0%} "
+                                                        f"of the posts; {len(corpus):,} posts")
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     def record(model, epochs, seed, m, secs):
         for how, topics in rankings(m).items():
@@ -76,8 +99,8 @@ def main(argv=None):
             print(f"{model:11s} seed {seed} epochs {epochs:3d} {how:10s}: NPMI window {r['npmi_window']:.3f} doc "
                   f"{r['npmi_doc']:.3f} TD {r['topic_diversity']:.3f} neg {r['negative_window_share']:.2f} "
                   f"df {r['mean_doc_freq_top10']:.3f} ({secs:.0f} s)", flush=True)
-        (out / "npmi_study.json").write_text(json.dumps(rep, indent=1) + "\n")
-        (out / "npmi_study.md").write_text(markdown(rep))
+        (out / f"{report}.json").write_text(json.dumps(rep, indent=1) + "\n")
+        (out / f"{report}.md").write_text(markdown(rep))
     for seed in a.seeds:
         for name in a.models:
             cls = getattr(ctm, name)
@@ -90,6 +113,6 @@ def main(argv=None):
             from ctm_nb.baselines import LDA
             m = LDA(n_topics=50, max_iter=20, learning_method="batch", seed=seed, progress=False)
             t0 = time.perf_counter(); m.fit(corpus=corpus); record("LDA", 20, seed, m, time.perf_counter() - t0)
-    print(f"wrote {out / 'npmi_study.md'}")
+    print(f"wrote {out / (report + '.md')}")
 
 if __name__ == "__main__": main()

@@ -76,3 +76,17 @@ def test_embeddings_file_of_other_posts_is_refused(tmp_path):
     bad = tmp_path / "bad.npy"; np.save(bad, np.zeros((7, 384), np.float32))
     with pytest.raises(SystemExit, match="has 7 rows but the preprocessed corpus has"):
         run.newsgroups(300, str(bad))
+
+def test_npmi_study_without_common_words():
+    "--max-df: no word of the new vocabulary is in more than that share of the posts, and embeddings follow the posts kept."
+    study = load("npmi_study")
+    from ctm_nb.data import preprocess
+    docs = ["the cat sat", "cat dog", "cat bird", "dog bird", "cat fish", "eel"]
+    corpus = preprocess(docs, vocab_size=100)
+    emb = np.arange(len(corpus), dtype=np.float32)[:, None]
+    new, new_emb = study.without_common_words(corpus, emb, max_df=0.4, vocab_size=2)
+    assert new.vocab == ["bird", "dog"]                       # "cat" (4 of 6 posts) is left out; ties keep 2 by count
+    df = np.asarray((new.bow > 0).mean(0)).ravel()
+    assert df.max() <= 0.4 * len(corpus) / len(new)           # share of the original posts
+    assert [corpus.texts[i] for i in new.kept] == new.texts   # rows still aligned...
+    assert new_emb[:, 0].tolist() == new.kept.tolist()        # ...and so are their embeddings
