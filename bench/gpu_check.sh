@@ -21,9 +21,8 @@ if [ "${1:-}" = "--prepare" ]; then
   cp ../shared/data/scikit_learn_data/20news-bydate_py3.pkz .gpu/scikit_learn_data/
   python - <<'PY'
 import numpy as np
-from ctm_nb.data import load_20newsgroups, preprocess
+from ctm_nb.data import load_20newsgroups, load_bbc, preprocess
 from ctm_nb.embeddings import embed
-from ctm_nb.data import load_bbc
 texts, _, _ = load_20newsgroups("all", data_home="../shared/data/scikit_learn_data")
 corpus = preprocess(texts, vocab_size=2000)
 np.save(".gpu/ng_minilm.npy", embed(corpus.texts, progress=False))

@@ -216,7 +216,7 @@ def test_stored_outputs_are_settled():
     import sys
     sys.path.insert(0, str(ROOT / "tools"))
     from save_outputs import settle
-    assert settle("a  0%|\rtraining 100%|##| 2/2\nnext\r") == "training 100%|##| 2/2\n"
+    assert settle("a  0%|\rtraining 100%|##| 2/2\nnext\r\n") == "training 100%|##| 2/2\nnext\n"
     for p in sorted((ROOT / "nbs").rglob("*.ipynb")):
         for cell in json.loads(p.read_text())["cells"]:
             for out in cell.get("outputs", []):

@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 def settle(text:str) -> str:
-    "What a terminal shows after printing `text`: on each line, only what follows the last carriage return."
-    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    """What a terminal shows after printing `text`: on each line, only what follows the last carriage return that has
+    something after it (a carriage return at the end of a line, as in "\\r\\n", erases nothing)."""
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 def tidy(path:Path) -> int:
     "Settle the carriage returns of every stream output in the notebook at `path`; returns how many changed."
