@@ -6,6 +6,7 @@
 # git-ignored folder .gpu/ with the wheels the device image lacks, the 20 Newsgroups cache and the MiniLM embeddings of
 # the preprocessed corpus; then call the device tool with carry [".gpu"] and the command `bash bench/gpu_check.sh`.
 # The GPU name is the first thing printed; bench/speed_report_gpu.{md,json} land in $OUT.
+# `bash bench/gpu_check.sh variants` runs only the last step: the candidate faster graphed steps (bench/graph_variants.py).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
@@ -34,6 +35,11 @@ export PYTHONUNBUFFERED=1 SCIKIT_LEARN_DATA="$PWD/.gpu/scikit_learn_data" CTM_NB
 python3 -c "import torch; print('GPU:', torch.cuda.get_device_name(0), '| torch', torch.__version__)" || exit 1
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH="/tmp/site:$PWD" || exit 1
 out="${OUT:-/tmp/out}"; mkdir -p "$out"; rc=0
+variants() {   # last, as it compiles (a minute or two): the reports above are already in $OUT if the call runs out of time
+  echo "== CUDA-graph step variants"
+  python3 bench/graph_variants.py --device cuda --epochs 3 --embeddings-file .gpu/ng_minilm.npy --out "$out" 2>&1 || rc=1
+}
+if [ "${1:-}" = "variants" ]; then variants; exit $rc; fi
 # the notebooks with `#| gpu` cells (the tutorials' GPU cell needs a person to press Start), i.e. nbdev-test --flags gpu,
 # one at a time: three notebooks side by side, each with torch's 16 CPU threads, ran 20x slower (295 s instead of 14 s)
 echo "== nbdev-test --flags gpu (02_fusion, 04_training, 09_reliability)"
@@ -46,4 +52,5 @@ python3 bench/speed.py --device cuda --epochs 5 --batch-sizes 64 256 --quality-e
   --out "$out" --name speed_report_gpu 2>&1 || rc=1
 echo "== the kernels of one step"
 python3 bench/profile_step.py --device cuda --embeddings-file .gpu/ng_minilm.npy --out "$out" 2>&1 | tail -3 || rc=1
+variants
 exit $rc

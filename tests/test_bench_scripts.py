@@ -1,4 +1,4 @@
-"Smoke tests of bench/speed.py and bench/npmi_study.py on a small 20 Newsgroups sample (their full runs take minutes)."
+"Smoke tests of the bench scripts (speed, npmi_study, profile_step, graph_variants) on a small 20 Newsgroups sample (their full runs take minutes)."
 import importlib.util, json, sys
 from pathlib import Path
 import numpy as np
@@ -70,6 +70,19 @@ def test_profile_step(sample_embeddings, tmp_path):
     assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
     md = (tmp_path / "profile_step_cpu.md").read_text()
     assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md
+
+def test_graph_variants_on_cpu(sample_embeddings, tmp_path):
+    "The step variants run (eagerly, on a CPU); the dense gather computes exactly the library step, so β is identical."
+    gv = load("graph_variants")
+    rep = gv.main(["--n-docs", "300", "--epochs", "1", "--n-topics", "5", "--no-compile", "--embeddings-file",
+                   sample_embeddings, "--out", str(tmp_path)])
+    base, dense = rep["rows"]
+    assert (base["variant"], dense["variant"]) == ("graph", "graph+dense")
+    assert dense["beta_vs_graph"] == 0 and dense["losses"] == base["losses"]
+    assert len(base["losses"]) == 2 and all(np.isfinite(base["losses"]))   # the warm-up epoch and one timed epoch
+    assert not base["captured"] and base["s_per_epoch"] is None # no graph and no speed claim on a CPU
+    md = (tmp_path / "graph_variants_cpu.md").read_text()
+    assert "| graph+dense |" in md and "only checks the variants' code" in md
 
 def test_embeddings_file_of_other_posts_is_refused(tmp_path):
     run = load("run")
