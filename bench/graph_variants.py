@@ -42,7 +42,8 @@ def make_step(variant, net, data, batch_size, opt, dense_bow):
         return torch.stack([t["loss"], t["kl"], t["rec"]])
     if "compile" in variant:
         import torch._inductor.config as inductor
-        inductor.fallback_random, inductor.reorder_for_peak_memory = True, False   # eager's random draws, in order
+        inductor.fallback_random = True                       # PyTorch's own random draws, as in the eager step...
+        if hasattr(inductor, "reorder_for_peak_memory"): inductor.reorder_for_peak_memory = False   # ...in its order
         terms = torch.compile(terms, dynamic=False, fullgraph=True)
     class Step(GraphedStep):
         def _step(self):
@@ -77,7 +78,7 @@ def kernels_per_step(step, data, batch_size, opt, cuda, n:int=5) -> float|None:
     step.rows.copy_(torch.arange(batch_size, device=data.device))
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        for _ in range(n): opt.zero_grad(set_to_none=False); step._step()
+        for _ in range(n): opt.zero_grad(set_to_none=True); step._step()   # no gradients yet, as when it was captured
         torch.cuda.synchronize()
     kernels = [e for e in prof.events() if "cuda" in str(e.device_type).lower() and not e.name.startswith(("Memcpy", "Memset"))]
     return len(kernels) / n
