@@ -4,8 +4,8 @@
     python bench/graph_variants.py --n-docs 300 --epochs 1 --no-compile                  # CPU smoke run: no graph
 
 A replayed graph costs what its kernels cost, and at batch 64 most of them are small element-wise kernels whose fixed
-cost dwarfs their arithmetic (on the H200 a step of 256 documents took 1.18 times as long as a step of 64). The
-variants launch fewer kernels:
+cost dwarfs their arithmetic (on the H200, a graphed epoch over its full batches gave 1.18 times as long per step at
+batch 256 as at 64). The variants launch fewer kernels:
 
 - `graph`: the library's `GraphedStep`, as `fit_network` uses it (the baseline);
 - `graph+dense`: the batch's bag of words is one row gather from a dense (N, V) matrix kept on the GPU, instead of
@@ -15,12 +15,12 @@ variants launch fewer kernels:
   no reordering), so the noise and dropout masks are those of the eager step;
 - `graph+compile+dense`: both.
 
-Each variant trains a fresh network from the same seed: the warm-up epoch (capture, compilation), then `--epochs` timed
-epochs. The report gives, for each, the median seconds per epoch; the kernels one eager step launches (what a replay
-runs); and whether results changed: the training loss per document at the end, and the largest difference of the
-topic-word weights β from the baseline's (0 when a variant computes the very same numbers, float noise when it adds
-them in another order). On a CPU nothing is captured: each variant's step runs eagerly, a smoke test of the code with
-no speed figure.
+Each variant trains a fresh network from the same seed through the library's `run_epoch`: the warm-up epoch (capture,
+compilation), then `--epochs` timed epochs. The report gives, for each, the median seconds per epoch; the kernels one
+eager step launches (what a replay runs); and whether results changed: the training loss per document at the end, and
+the largest difference of the topic-word weights β from the baseline's (0 when a variant computes the very same
+numbers, float noise when it adds them in another order). On a CPU nothing is captured: each variant's step runs
+eagerly, a smoke test of the code with no speed figure.
 Writes <out>/graph_variants_<device>.{md,json}.
 """
 from __future__ import annotations
@@ -34,10 +34,15 @@ from run import newsgroups, machine  # noqa: E402
 VARIANTS = ("graph", "graph+dense", "graph+compile", "graph+compile+dense")
 
 def make_step(variant, net, data, batch_size, opt, dense_bow):
-    "The training step of `variant`: a `GraphedStep` (the library's own for `graph`) whose step may be compiled."
+    "The training step of `variant`: the library's `GraphedStep`, its step changed for the other variants."
     import torch
     from ctm_nb.training import GraphedStep
-    if variant == "graph": return GraphedStep(net, data, batch_size, opt)
+    class Step(GraphedStep):
+        def __call__(self, rows):
+            if self.rows.is_cuda: return super().__call__(rows)
+            self.rows.copy_(rows); self.opt.zero_grad(set_to_none=True); self._step()   # no graph on a CPU: eagerly
+            return self.terms
+    if variant == "graph": return Step(net, data, batch_size, opt)
     def terms(rows):
         bow = dense_bow[rows] if "dense" in variant else data.batch(rows, sparse=False).bow
         t = net.loss(net(bow, data.emb_t[rows]), bow)
@@ -47,30 +52,13 @@ def make_step(variant, net, data, batch_size, opt, dense_bow):
         inductor.fallback_random = True                       # PyTorch's own random draws, as in the eager step...
         if hasattr(inductor, "reorder_for_peak_memory"): inductor.reorder_for_peak_memory = False   # ...in its order
         terms = torch.compile(terms, dynamic=False, fullgraph=True)
-    class Step(GraphedStep):
+    class VariantStep(Step):
         def _step(self):
             t = terms(self.rows)
             t[0].backward()
             self.opt.step()
             self.terms.copy_(t.detach())
-    return Step(net, data, batch_size, opt)
-
-def train_epoch(step, net, data, batch_size, opt, gen, cuda) -> float:
-    "One epoch as `run_epoch` runs it (full batches through `step`, a shorter last batch eagerly); loss per document."
-    import torch
-    net.train()
-    totals = torch.zeros(3, device=data.device)
-    for rows in data.batch_indices(batch_size, shuffle=True, generator=gen):
-        if len(rows) == batch_size:
-            if cuda: totals += step(rows)
-            else:                                     # no graph on a CPU: the variant's step, eagerly
-                step.rows.copy_(rows); opt.zero_grad(set_to_none=True); step._step(); totals += step.terms
-            continue
-        b = data.batch(rows)
-        t = net.loss(net(b.bow, b.embeddings), b.bow)
-        opt.zero_grad(set_to_none=step.graph is None); t["loss"].backward(); opt.step()
-        totals += torch.stack([t["loss"], t["kl"], t["rec"]]).detach()
-    return (totals[0] / len(data)).item()
+    return VariantStep(net, data, batch_size, opt)
 
 def kernels_per_step(step, data, batch_size, opt, cuda, n:int=5) -> float|None:
     "CUDA kernels one eager call of the variant's step launches (a replay runs the same); None on a CPU."
@@ -88,7 +76,7 @@ def kernels_per_step(step, data, batch_size, opt, cuda, n:int=5) -> float|None:
 def run_variant(variant, data, dense_bow, a, device) -> dict:
     import torch
     from ctm_nb.model import CTMNet
-    from ctm_nb.training import seeded
+    from ctm_nb.training import seeded, run_epoch
     cuda = device.type == "cuda"
     with seeded(0, device): net = CTMNet(data.vocab_size, data.embedding_dim, a.n_topics).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, betas=(0.99, 0.99), fused=True, capturable=cuda)
@@ -98,7 +86,7 @@ def run_variant(variant, data, dense_bow, a, device) -> dict:
     with seeded(0, device):
         for _ in range(a.epochs + 1):
             t0 = time.perf_counter()
-            losses.append(train_epoch(step, net, data, a.batch_size, opt, gen, cuda))   # .item() waits for the GPU
+            losses.append(run_epoch(net, data, a.batch_size, opt, generator=gen, graph=step)["loss"])   # waits for the GPU
             secs.append(time.perf_counter() - t0)
     return dict(variant=variant, s_per_epoch=statistics.median(secs[1:]) if cuda else None, first_epoch_s=secs[0],
                 losses=losses, final_loss=losses[-1], captured=step.graph is not None, capture_failed=step.failed,

@@ -56,7 +56,8 @@ def without_common_words(corpus, emb, max_df:float, vocab_size:int=2000):
 
 def markdown(rep) -> str:
     L = ["# Why LDA leads on window NPMI: the same models scored several ways", "",
-         f"Command: `{rep['command']}`  ", *([f"Vocabulary: {rep['vocabulary']}  "] if rep.get("vocabulary") else []), f"Machine: {rep['machine']}  ", f"Versions: {rep['versions']}", "",
+         f"Command: `{rep['command']}`  ", *([f"Vocabulary: {rep['vocabulary']}  "] if rep.get("vocabulary") else []),
+         f"Machine: {rep['machine']}  ", f"Versions: {rep['versions']}", "",
          "Means over seeds. `beta`: top words by the decoder weights (as `CTM.topics` and the reference rank them); "
          "`topic_word`: by p(w|k) = softmax(BN(β_k)). NPMI on the training corpus, top 10 words; TD top 25; "
          "`df`: mean share of documents containing a top-10 word.", "",
