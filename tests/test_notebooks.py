@@ -26,8 +26,28 @@ def test_notebook(nb, request):
     skip = {"notest", "slow", "gpu"}
     if request.config.getoption("--runslow"): skip.discard("slow")
     if torch.cuda.is_available(): skip.discard("gpu")
-    ok, secs = run_notebook(nb, skip_flags=list(skip))
+    env = _settings()
+    try: ok, secs = run_notebook(nb, skip_flags=list(skip))
+    finally: changed = _restore_settings(env)
     assert ok, f"{nb.name} failed (traceback above)"
+    # The notebooks share this process: one that leaves, say, CTM_NB_CACHE pointing elsewhere makes every later test
+    # recompute its embeddings (05_ctm took 135 s instead of 30 when 01_embeddings did that).
+    assert not changed, f"{nb.name} left environment variables changed: {changed}; restore them in a hidden last cell"
+
+# The environment variables ctm_nb and its notebooks read. (Libraries set others of their own when first imported,
+# e.g. KMP_INIT_AT_FORK or TORCHINDUCTOR_CACHE_DIR; those are theirs to keep.)
+SETTINGS = ("CTM_NB_", "HF_", "TRANSFORMERS_", "XDG_", "PARLSPEECH_")
+
+def _settings() -> dict: return {k: v for k, v in os.environ.items() if k.startswith(SETTINGS)}
+
+def _restore_settings(env:dict) -> list[str]:
+    "Put the SETTINGS variables back to `env`; return the names that had been added, removed or changed."
+    now = _settings()
+    changed = sorted(k for k in env.keys() | now.keys() if env.get(k) != now.get(k))
+    for k in changed:
+        if k in env: os.environ[k] = env[k]
+        else: del os.environ[k]
+    return changed
 
 def test_every_chapter_is_tested():
     assert len(NOTEBOOKS) >= 9, [p.name for p in NOTEBOOKS]
