@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #6a82c193
 from __future__ import annotations
-import argparse, csv, json, sys, time
+import argparse, csv, json, re, sys, time
 from pathlib import Path
 import numpy as np
 import ctm_nb
@@ -27,16 +27,19 @@ def read_documents(path, # a .csv/.tsv file with a header, or a text file with o
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist.")
     if path.suffix.lower() in (".csv", ".tsv"):
         csv.field_size_limit(sys.maxsize)
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
             rows = list(csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
         cols = list(rows[0]) if rows else []
         for c in [column] + ([labels_column] if labels_column else []):
             if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with --column.")
         docs = [r[column] or "" for r in rows]
         labels = [r[labels_column] for r in rows] if labels_column else None
+        if labels is not None and None in labels:   # a row that ends before the labels column
+            raise ValueError(f"{path}: row {labels.index(None) + 2} has no {labels_column!r} cell; give every row a label.")
     else:
         if labels_column: raise ValueError("--labels-column needs a CSV file.")
-        docs, labels = [l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip()], None
+        lines = re.split(r"\r\n|\n|\r", path.read_text(encoding="utf-8-sig"))   # (str.splitlines also splits at \f, \x1c, ...)
+        docs, labels = [l.strip() for l in lines if l.strip()], None
     if not docs: raise ValueError(f"{path} holds no documents.")
     return docs, labels
 
@@ -51,22 +54,22 @@ def write_report(tm, # a fitted model
     "Evaluate `tm` and write topics, document-topic matrix, metrics, config, the model and the plots into folder `out`."
     from ctm_nb.metrics import npmi
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    tm.save(out / "model")                 # first: whatever fails below, the trained model is kept
     metrics = tm.evaluate(labels=labels)
     topics = tm.topics(10)
     per_topic = npmi(topics, tm.corpus.bow_texts, window=10)
-    (out / "topics.txt").write_text("".join(f"{k:3d}  npmi {s:+.3f}  {' '.join(w)}\n" for k, (w, s) in enumerate(zip(topics, per_topic))))
-    (out / "topics.json").write_text(json.dumps([dict(topic=k, npmi=float(s), words=w) for k, (w, s) in enumerate(zip(topics, per_topic))], indent=1))
+    (out / "topics.txt").write_text("".join(f"{k:3d}  npmi {s:+.3f}  {' '.join(w)}\n" for k, (w, s) in enumerate(zip(topics, per_topic))), encoding="utf-8")
+    (out / "topics.json").write_text(json.dumps([dict(topic=k, npmi=float(s), words=w) for k, (w, s) in enumerate(zip(topics, per_topic))], indent=1), encoding="utf-8")
     theta = tm.corpus.align(tm.doc_topic)
-    with open(out / "doc_topic.csv", "w", newline="") as f:
+    with open(out / "doc_topic.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["doc", "topic"] + [f"topic_{k}" for k in range(tm.n_topics)])
         for i, row in enumerate(theta):
             w.writerow([i, "" if np.isnan(row[0]) else int(row.argmax())] + ["" if np.isnan(v) else f"{v:.5f}" for v in row])
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
     cfg = dict(ctm_nb_version=ctm_nb.__version__, model_class=type(tm).__name__, n_docs=len(docs), n_kept=len(tm.corpus),
                epochs_run=len(tm.history), stopped=tm.history.stopped, settings=settings or {})
-    (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str))
-    tm.save(out / "model")
+    (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str), encoding="utf-8")
     if figures: save_figures(tm, out, labels)
     return metrics
 

@@ -50,7 +50,7 @@ class CTM:
                  stopwords="english", # "english" (scikit-learn's list), None, or your own list
                  remove_numbers:bool=True, # remove digits in preprocessing
                  min_words:int=1, # documents with fewer vocabulary words are dropped from training
-                 embedding_model=DEFAULT_MODEL, # sentence-transformers name/path, a SentenceTransformer, or a callable
+                 embedding_model=None, # sentence-transformers name/path, model or callable (None: MiniLM); with fit(embeddings=), theirs
                  max_seq_length:int=128, # word pieces the encoder reads per document
                  device="auto", # "auto" (cuda, mps, cpu), "cpu", "cuda", ...
                  seed:int|None=None, # seed for initialisation, shuffling and sampling: same seed, same topics (CPU)
@@ -62,6 +62,7 @@ class CTM:
         self._check_hparams()
         self.net, self.vocab, self.corpus, self.history, self.label_names = None, None, None, None, None
         self.doc_topic, self.embedding_dim, self._fit_data = None, None, None
+        self.encoder = None   # after fit: the encoder of the training embeddings (None: unknown, given without a name)
 
     @property
     def fitted(self) -> bool: return self.net is not None
@@ -149,7 +150,7 @@ def fit(self:CTM,
          docs=None, # list of documents (str); or None when `corpus` is given
          labels=None, # optional label per document (any hashable values) for the supervised head
          corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`)
-         embeddings=None, # precomputed embeddings for the documents (instead of `embedding_model`)
+         embeddings=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
          callbacks=(), # functions called with each `EpochLog`; returning True stops training
         ) -> CTM: # self, fitted
@@ -168,10 +169,12 @@ def fit(self:CTM,
     emb = None
     if self.inputs != "bow" and embeddings is not None: emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings")
     if len(corpus.dropped) and self.progress:
-        print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have fewer than {self.min_words} vocabulary words and "
+        few = f"fewer than {self.min_words}" if docs is not None else "too few"   # a given corpus chose its own min_words
+        print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and "
               f"are left out of training (indices in `.corpus.dropped`).")
     if self.inputs != "bow" and embeddings is None:
-        emb = embed(corpus.texts, self.embedding_model, max_seq_length=self.max_seq_length, progress=self.progress)
+        emb = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
+                    device=resolve_device(self.device))
     data = TopicData(corpus.bow, emb, lab, len(label_names) if lab is not None else None)
     valid = None
     if self.validation_split: data, valid = data.split(self.validation_split, seed=self.seed)
@@ -180,10 +183,17 @@ def fit(self:CTM,
         net = CTMNet(data.vocab_size, data.embedding_dim, self.n_topics, self.inputs, self.model_type,
                      self.hidden_sizes, self.activation, self.dropout, self.learn_priors, data.n_labels)
     fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb))
+    # given embeddings come from the encoder the user named (None: unknown); computed ones from the one fit used
+    encoder = None if self.inputs == "bow" else self.embedding_model if embeddings is not None else self._encoder_to_use()
     return self._train(net, fit_data, dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim,
-                                           label_names=label_names), self.epochs, callbacks, None)
+                                           label_names=label_names, encoder=encoder), self.epochs, callbacks, None)
 
 # %% ../nbs/05_ctm.ipynb #d079348b
+@patch
+def _encoder_to_use(self:CTM):
+    "The encoder `fit` computes embeddings with: `embedding_model`, or MiniLM when it is None."
+    return DEFAULT_MODEL if self.embedding_model is None else self.embedding_model
+
 @patch
 def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
     "Run `fit_network` and commit the model's state when it returns (or diverges)."
@@ -196,6 +206,11 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
     except FloatingPointError as e:
         if not hasattr(e, "history"): raise
         history, err = e.history, e
+    except BaseException:
+        # fit_network rolled the network back to its last complete epoch; a resumed model (trained in place) gets its
+        # θ recomputed to match, so a save now writes weights, history and θ that agree
+        if resume is not None: self.doc_topic = self._theta(fit_data["all"])
+        raise
     for k, v in attrs.items(): setattr(self, k, v)
     self.net, self.history, self._fit_data = net, history, fit_data
     self.doc_topic = self._theta(fit_data["all"])
@@ -235,6 +250,16 @@ def _theta(self:CTM, data:TopicData, n_samples:int=0, batch_size:int=4096) -> np
     return torch.cat(out).cpu().numpy()
 
 @patch
+def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.ndarray:
+    "Embeddings of `docs` made by the encoder of the training embeddings, or a ValueError when it is unknown."
+    if self.encoder is None:
+        raise ValueError(f"this {type(self).__name__} does not know the encoder of its training embeddings (fit was given "
+                         "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
+                         "documents the same way: pass `embeddings=` for them, made by that same encoder.")
+    return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=resolve_device(self.device),
+                 progress=self.progress if progress is None else progress, cache_dir=cache_dir)
+
+@patch
 def transform(self:CTM,
                docs=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
                embeddings=None, # their precomputed embeddings (default: computed with `embedding_model`)
@@ -252,14 +277,11 @@ def transform(self:CTM,
     if n == 0: raise ValueError("transform got no documents.")
     emb = None
     if self.inputs != "bow":
-        if embeddings is None:
-            if callable(self.embedding_model) or isinstance(self.embedding_model, str): model = self.embedding_model
-            else: raise ValueError("this model was fitted with your own embeddings: pass `embeddings=` for the new documents.")
-            emb = embed(list(docs), model, max_seq_length=self.max_seq_length, progress=self.progress)
-        else: emb = check_embeddings(embeddings, n)
+        emb = self._embed(docs) if embeddings is None else check_embeddings(embeddings, n)
         if emb.shape[1] != self.embedding_dim:
+            src = f"the encoder of fit ({self.encoder!r})" if self.encoder is not None else "the encoder of the embeddings you gave fit"
             raise ValueError(f"the embeddings have {emb.shape[1]} dimensions but the model was trained on "
-                             f"{self.embedding_dim}: use the same encoder as in fit ({self.embedding_model!r}).")
+                             f"{self.embedding_dim}: make them with {src}.")
     if docs is not None and len(docs) != n:
         raise ValueError(f"got {len(docs)} documents but {n} embeddings: pass one embedding per document.")
     bow = (bag_of_words(list(docs), self.vocab, self.stopwords, self.remove_numbers) if self.inputs != "zeroshot"
@@ -285,11 +307,18 @@ def topic_word_distribution(self:CTM) -> np.ndarray:
     "(K, V) topic-word probabilities; each row sums to 1."
     self._check_fitted(); return self.net.topic_word.detach().cpu().numpy()
 
+def _check_corpus_held(tm, what:str):
+    "A RuntimeError naming `what` when the model `tm` (a CTM or a baseline) has no training documents in memory."
+    if tm.corpus is None:
+        raise RuntimeError(f"this {type(tm).__name__} was loaded from disk without its training documents, which "
+                           f"{what} needs: use transform(docs) on your documents instead.")
+
 @patch
 def most_likely_topic(self:CTM, theta:np.ndarray|None=None) -> np.ndarray:
     "Most likely topic of each document of `theta` (default: the training documents, -1 for dropped ones)."
     self._check_fitted()
     if theta is None:
+        _check_corpus_held(self, "most_likely_topic() without theta")
         return self.corpus.align(self.doc_topic.argmax(1)[:, None].astype(float), fill=-1)[:, 0].astype(np.int64)
     return np.asarray(theta).argmax(1)
 
@@ -298,6 +327,7 @@ def top_documents(self:CTM, topic:int, n:int=5) -> list: # (document index, θ s
     "The `n` training documents with the largest share of `topic`, as (index in your documents, share, text)."
     self._check_fitted()
     if not 0 <= topic < self.n_topics: raise IndexError(f"topic must be in 0..{self.n_topics - 1}, got {topic}.")
+    _check_corpus_held(self, "top_documents")
     best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n]
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]
 
@@ -308,28 +338,37 @@ def evaluate(self:CTM,
              labels=None, # optional gold label per document, for NMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
+             embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     from ctm_nb.metrics import evaluate_topics, label_agreement
-    self._check_fitted()
+    self._check_fitted(); _check_int("top_n", top_n, 1); _check_int("top_k", top_k, 1)
+    if labels is not None: labels = _check_labels(labels).astype(str)   # (as fit reads them: any hashable values)
+    if max(top_n, top_k) > len(self.vocab):   # a topic cannot list more words than the vocabulary has
+        top_n, top_k = min(top_n, len(self.vocab)), min(top_k, len(self.vocab))
+        warnings.warn(f"the vocabulary has only {len(self.vocab)} words: the scores use each topic's top {top_n} words "
+                      f"(coherence, inverted RBO) and top {top_k} (topic diversity).", stacklevel=2)
     if docs is None:
         if self.corpus is None: raise ValueError("this model was loaded without its training corpus: pass `docs` to evaluate on.")
         corpus, theta = self.corpus, self.doc_topic
     else:
+        docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below
         corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=1, vocab=self.vocab)
         theta = None
     res = evaluate_topics(self.topics(max(top_n, top_k)), corpus.bow_texts, bow=corpus.bow, vocab=self.vocab,
                           top_n=top_n, top_k=top_k)
     if labels is not None:
-        if theta is None: theta = self.transform([docs[i] for i in corpus.kept])
-        res.update(label_agreement(_rows_for(corpus, np.asarray(labels), "labels"), theta.argmax(1)))
+        if theta is None:
+            emb = None if embeddings is None else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
+            theta = self.transform([docs[i] for i in corpus.kept], embeddings=emb)
+        res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
     return res
 
 # %% ../nbs/05_ctm.ipynb #f4aea038
 @patch
 def pyldavis_data(self:CTM) -> dict:
     "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies."
-    self._check_fitted()
+    self._check_fitted(); _check_corpus_held(self, "pyldavis_data")
     lengths = np.asarray(self.corpus.bow.sum(1)).ravel()
     keep = lengths > 0
     return dict(topic_term_dists=self.topic_word_distribution.astype(np.float64), doc_topic_dists=self.doc_topic[keep].astype(np.float64),
@@ -365,11 +404,13 @@ def _is_model_folder(path:Path) -> bool:
 def _config(self:CTM) -> dict:
     hp = {k: getattr(self, k) for k in _HPARAMS}
     hp["hidden_sizes"] = list(self.hidden_sizes)
+    if isinstance(hp["embedding_model"], Path): hp["embedding_model"] = str(hp["embedding_model"])
     if not isinstance(hp["embedding_model"], (str, type(None))): hp["embedding_model"] = None
     if not isinstance(hp["stopwords"], (str, type(None))): hp["stopwords"] = sorted(hp["stopwords"])
     return dict(format_version=FORMAT_VERSION, ctm_nb_version=ctm_nb.__version__, model_class=type(self).__name__,
                 inputs=self.inputs, hparams=hp, vocab=self.vocab, embedding_dim=self.embedding_dim,
-                label_names=self.label_names)
+                label_names=self.label_names,
+                encoder=str(self.encoder) if isinstance(self.encoder, (str, Path)) else None)
 
 @patch
 def save(self:CTM, path) -> Path:
@@ -383,6 +424,8 @@ def save(self:CTM, path) -> Path:
     config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)   # mkdtemp's folder is private (0700); a saved model gets the usual permissions
     old = path.with_name(f".{path.name}.old")
     moved = False
     try:
@@ -442,6 +485,8 @@ def _read_config(path:Path) -> dict:
         if not isinstance(cfg.get(k), t) or isinstance(cfg.get(k), bool):
             raise ValueError(f"{f} is damaged: {k!r} is missing or not a {t.__name__}. Save the model again.")
     if not all(isinstance(w, str) for w in cfg["vocab"]): raise ValueError(f"{f} is damaged: the vocabulary must be strings.")
+    if not isinstance(cfg.get("encoder"), (str, type(None))):
+        raise ValueError(f"{f} is damaged: encoder must be a string or null.")
     ln = cfg.get("label_names")
     if ln is not None and not (isinstance(ln, list) and all(isinstance(x, str) for x in ln)):
         raise ValueError(f"{f} is damaged: label_names must be a list of strings or null.")
@@ -509,6 +554,8 @@ def load(cls:CTM, path, device="auto") -> CTM:
     try: tm = klass(**hp)
     except (TypeError, ValueError) as e: raise ValueError(f"{path}/config.json holds invalid settings: {e}") from None
     tm.vocab, tm.embedding_dim, tm.label_names = cfg["vocab"], cfg["embedding_dim"], cfg.get("label_names")
+    # models saved before the config kept the encoder: the `embedding_model` setting, as those versions assumed
+    tm.encoder = cfg["encoder"] if "encoder" in cfg else hp.get("embedding_model") if tm.inputs != "bow" else None
     net = CTMNet(len(tm.vocab), tm.embedding_dim, tm.n_topics, tm.inputs, tm.model_type, tm.hidden_sizes,
                  tm.activation, tm.dropout, tm.learn_priors, len(tm.label_names or []))
     net.load_state_dict(_read_weights(path, net, cfg))

@@ -58,7 +58,7 @@ class History:
     "Everything `fit_network` learned about a run: the epoch logs, the best epoch and why training ended."
     logs:list=field(default_factory=list) # one `EpochLog` per finished epoch
     best_epoch:int|None=None # epoch whose weights the model holds at the end (None: the last one)
-    stopped:str="completed" # "completed", "early_stopping", "callback" or "interrupted"
+    stopped:str="completed" # "completed", "early_stopping", "callback", "interrupted", "diverged" or "error"
     state:TrainState|None=field(default=None, repr=False) # where the run stands, to continue it (see `fit_network`)
     def __len__(self): return len(self.logs)
     def __getitem__(self, i): return self.logs[i]
@@ -236,7 +236,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 t0 = time.perf_counter()
                 tr = run_epoch(net, data, batch_size, opt, kl_weight, gen, graph)
                 if not math.isfinite(tr["loss"]):
-                    restore()
+                    hist.stopped = "diverged"; restore()
                     if hist.state.best is not None: net.load_state_dict(hist.state.best)
                     held = hist.best_epoch if hist.state.best is not None else epoch - 1
                     err = FloatingPointError(
@@ -267,6 +267,10 @@ def fit_network(net:CTMNet, # the model to train (in place)
             print(f"Training interrupted after {len(hist)} complete epochs; the model keeps "
                   f"{'the best weights so far' if hist.state.best is not None else 'the weights of the last complete epoch'}. "
                   "Continue with .resume() (or fit_network(..., resume=history)).")
+        except Exception as e:
+            if getattr(e, "history", None) is not hist:   # anything but the divergence above, which has reset the model
+                hist.stopped = "error"; restore()          # back to the last complete epoch, which the history ends with
+            raise
         finally: bar.close()
     if hist.state.best is not None: net.load_state_dict(hist.state.best)
     net.eval()

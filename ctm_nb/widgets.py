@@ -97,7 +97,7 @@ class TrainingDashboard(widgets.VBox):
     "Train a topic model from controls (model, K, epochs, batch size, learning rate, device) with live loss and topics, in a background thread."
     def __init__(self,
                  docs:list, # the documents (list of str)
-                 embeddings=None, # their precomputed sentence embeddings (default: computed once, on first Start)
+                 embeddings=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
                  model:str="CombinedTM", # initial model: "CombinedTM", "ZeroShotTM" or "ProdLDA"
                  n_topics:int=10, # initial K
                  epochs:int=50, # initial number of epochs
@@ -110,7 +110,14 @@ class TrainingDashboard(widgets.VBox):
                  **model_kwargs, # other arguments of the model's constructor, e.g. vocab_size=1000
                 ):
         if model not in MODEL_CLASSES: raise ValueError(f"model must be one of {list(MODEL_CLASSES)}, got {model!r}.")
+        if device not in (devices := available_devices()):
+            raise ValueError(f"device must be one of {devices} on this machine, got {device!r}.")
+        for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
+                                ("lr", lr, 1e-5, 0.1)]:   # the controls' ranges: a value outside would be clipped silently
+            if not lo <= v <= hi: raise ValueError(f"{name} must be between {lo:g} and {hi:g} in the dashboard, got {v}.")
         self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = list(docs), embeddings, seed, n_words, plot_every
+        self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
+                               # with embedding_model=..., or the models cannot embed new documents the same way)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
         self.model, self.error, self.logs, self.thread = None, None, [], None
         self._stop_flag, self._last_plot = threading.Event(), 0.0
@@ -121,7 +128,7 @@ class TrainingDashboard(widgets.VBox):
         self.batch_size = widgets.BoundedIntText(batch_size, min=2, max=65_536, description="batch size", **st)
         self.lr = widgets.FloatLogSlider(lr, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
                                          description="learning rate", style=st["style"], layout=widgets.Layout(width="330px"))
-        self.device = widgets.Dropdown(options=available_devices(), value=device, description="device", **st)
+        self.device = widgets.Dropdown(options=devices, value=device, description="device", **st)
         self.start = widgets.Button(description="Start", button_style="success", icon="play")
         self.stop = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(0, min=0, max=epochs, description="epoch 0", bar_style="info",
@@ -180,10 +187,12 @@ def _train(self:TrainingDashboard, cfg:dict):
         tm = klass(**cfg, seed=self.seed, progress=False, **self.model_kwargs)
         if klass is not ProdLDA and self.embeddings is None:
             self.status.value = f"Computing the sentence embeddings of {len(self.docs):,} documents (once)…"
-            self.embeddings = embed(self.docs, getattr(tm, "embedding_model"), max_seq_length=tm.max_seq_length,
+            self._encoder = tm._encoder_to_use()   # the dashboard made them: the model can embed new documents the same way
+            self.embeddings = embed(self.docs, self._encoder, max_seq_length=tm.max_seq_length,
                                     device=None if tm.device == "auto" else tm.device, progress=False)
         self.status.value = f"Training {klass.__name__} with {tm.n_topics} topics…"
         tm.fit(self.docs, embeddings=None if klass is ProdLDA else self.embeddings, callbacks=[self._on_epoch])
+        if self._encoder is not None and klass is not ProdLDA: tm.encoder = self._encoder
         self.model = tm
         h = tm.history
         why = {"callback": "stopped by you", "early_stopping": "early stopping", "interrupted": "interrupted"}.get(h.stopped, "completed")
@@ -302,8 +311,7 @@ class DocumentInspector(widgets.VBox):
         if not doc:
             self.result.value = "<i>Type or paste some text first.</i>"; return None
         try:
-            kw = {} if self.tm.inputs == "bow" else dict(embeddings=embed([doc], self.tm.embedding_model,
-                                                      max_seq_length=self.tm.max_seq_length, progress=False, cache_dir=False))
+            kw = {} if self.tm.inputs == "bow" else dict(embeddings=self.tm._embed([doc], cache_dir=False, progress=False))
             if self.tm.inputs == "zeroshot": self.theta = self.tm.transform(**kw)[0]
             else: self.theta = self.tm.transform([doc], **kw)[0]
         except Exception as e:

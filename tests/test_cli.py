@@ -41,3 +41,22 @@ def test_demo(tmp_path):
     metrics = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert metrics["nmi"] > 0.5 and metrics["npmi_window"] > 0.05, metrics
     print(r.stdout)
+
+def test_read_documents_takes_files_as_people_write_them(tmp_path):
+    from ctm_nb.cli import read_documents
+    (tmp_path / "excel.csv").write_bytes("\ufefftext,label\nfirst doc,a\nsecond doc,b\n".encode("utf-8"))   # Excel's "CSV UTF-8"
+    assert read_documents(tmp_path / "excel.csv", labels_column="label") == (["first doc", "second doc"], ["a", "b"])
+    (tmp_path / "short_row.csv").write_text("text,label\nfirst doc,a\nsecond doc\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="row 3 has no 'label' cell"): read_documents(tmp_path / "short_row.csv", labels_column="label")
+    (tmp_path / "lines.txt").write_text("one\fpage break inside\r\ntwo\n\nthree\rfour\n", encoding="utf-8")
+    assert read_documents(tmp_path / "lines.txt")[0] == ["one\fpage break inside", "two", "three", "four"]
+
+def test_a_failing_report_keeps_the_trained_model(tmp_path, monkeypatch):
+    from ctm_nb.cli import write_report
+    from ctm_nb.ctm import ProdLDA
+    docs = [f"apple banana cherry {w} {w}" for w in ["date", "elder", "fig", "grape"] * 10]
+    tm = ProdLDA(n_topics=2, epochs=2, batch_size=16, progress=False, device="cpu").fit(docs)
+    monkeypatch.setattr(tm, "evaluate", lambda **kw: 1 / 0)
+    with pytest.raises(ZeroDivisionError): write_report(tm, docs, tmp_path / "report", figures=False)
+    assert ProdLDA.load(tmp_path / "report" / "model").topics(3) == tm.topics(3)
+    assert not (tmp_path / "report" / "metrics.json").exists()

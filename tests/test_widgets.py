@@ -21,7 +21,8 @@ def small(bbc, bbc_embeddings):
 @pytest.fixture(scope="module")
 def trained(small):
     texts, _, emb = small
-    dash = TrainingDashboard(texts, embeddings=emb, n_topics=5, epochs=15, vocab_size=1000, device="cpu")
+    dash = TrainingDashboard(texts, embeddings=emb, n_topics=5, epochs=15, vocab_size=1000, device="cpu",
+                             embedding_model="all-MiniLM-L6-v2")   # the encoder of `emb`, for embedding new documents
     dash.start.click()
     assert dash.wait(300)
     return dash
@@ -89,6 +90,18 @@ def test_errors_are_shown_not_raised(small):
     assert isinstance(dash.error, ValueError) and dash.model is None
     assert "ValueError" in dash.status.value and dash.progress.bar_style == "danger" and not dash.start.disabled
     with pytest.raises(ValueError, match="model must be one of"): TrainingDashboard(texts, model="BERTopic")
+    for kw, msg in [(dict(device="cuda:7"), "device must be one of"), (dict(n_topics=1000), "n_topics must be between 2 and 500"),
+                    (dict(lr=0.5), "lr must be between 1e-05 and 0.1"), (dict(epochs=0), "epochs must be between 1")]:
+        with pytest.raises(ValueError, match=msg): TrainingDashboard(texts, **kw)
+
+def test_inspector_of_a_model_given_unnamed_embeddings_says_what_to_do(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:60], embeddings=emb[:60], n_topics=3, epochs=2, batch_size=16, vocab_size=300, device="cpu")
+    dash.start.click(); assert dash.wait(120) and dash.error is None, dash.error
+    assert dash.model.encoder is None
+    ins = DocumentInspector(dash.model)
+    assert ins.analyse("Shares fell as the bank reported losses.") is None
+    assert isinstance(ins.error, ValueError) and "does not know the encoder" in ins.result.value
 
 def test_topic_explorer(trained):
     tm = trained.model
