@@ -472,3 +472,11 @@ def test_fit_network_resume_is_exact_and_validated():
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     from ctm_nb.training import History
     with pytest.raises(ValueError, match="resume= needs the History"): fit_network(b, data, resume=History(), progress=False)
+
+def test_embeddings_are_computed_on_the_model_device(monkeypatch):
+    seen = []
+    def fake_embed(texts, model=None, **kw): seen.append(kw.get("device")); return np.asarray(EMB[:len(texts)])
+    monkeypatch.setattr(ctm_module, "embed", fake_embed)
+    tm = model(embedding_model="some-encoder").fit(DOCS)      # device="cpu": on a GPU machine it used to encode on CUDA
+    tm.transform(DOCS[:2])
+    assert seen == ["cpu", "cpu"]
