@@ -153,6 +153,11 @@ class TrainingDashboard(widgets.VBox):
     @property
     def running(self) -> bool: return self.thread is not None and self.thread.is_alive()
 
+    def close(self):
+        "Close the widget; a run in progress stops at the end of its epoch instead of training on unseen."
+        if getattr(self, "thread", None) is not None: self._on_stop()   # (also called for a dashboard whose __init__ failed)
+        super().close()
+
     def _show_device(self):
         try: self.device_info.value = f"&nbsp; device: <b>{html.escape(device_summary(self.device.value))}</b>"
         except Exception as e: self.device_info.value = f'&nbsp; <span style="color:#c00">{html.escape(str(e))}</span>'

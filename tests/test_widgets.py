@@ -69,6 +69,16 @@ def test_start_returns_at_once_and_stop_ends_cleanly(small):
     assert "stopped by you" in dash.status.value and not dash.start.disabled
     assert len(dash.model.topics(5)) == 5 and np.isfinite(dash.model.doc_topic).all()
 
+def test_closing_the_dashboard_stops_its_run(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:80], embeddings=emb[:80], n_topics=3, epochs=10_000, batch_size=16, vocab_size=300, device="cpu")
+    dash.start.click()
+    deadline = time.monotonic() + 120
+    while dash.progress.value < 1 and time.monotonic() < deadline: time.sleep(0.02)
+    dash.close()
+    assert dash.wait(120) and not dash.running
+    assert dash.model.history.stopped == "callback" and len(dash.model.history) < 10_000
+
 def test_prodlda_needs_no_embeddings_and_others_compute_them_once(small, monkeypatch, tmp_path):
     texts, _, _ = small
     monkeypatch.setenv("CTM_NB_CACHE", str(tmp_path))
