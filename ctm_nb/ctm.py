@@ -255,14 +255,15 @@ def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.n
     if self.encoder is None:
         raise ValueError(f"this {type(self).__name__} does not know the encoder of its training embeddings (fit was given "
                          "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
-                         "documents the same way: pass `embeddings=` for them, made by that same encoder.")
+                         "documents the same way: pass `embeddings=` for them, made by that same encoder (or, if you "
+                         "know it, name it: `tm.encoder = 'all-MiniLM-L6-v2'`, or embedding_model= before fit).")
     return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=resolve_device(self.device),
                  progress=self.progress if progress is None else progress, cache_dir=cache_dir)
 
 @patch
 def transform(self:CTM,
                docs=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
-               embeddings=None, # their precomputed embeddings (default: computed with `embedding_model`)
+               embeddings=None, # their precomputed embeddings (default: computed with `encoder`, that of the training embeddings)
                n_samples:int=0, # 0: deterministic softmax(μ); n > 0: mean of n posterior samples
                seed:int|None=None, # seed for the samples (when n_samples > 0)
               ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1
@@ -359,8 +360,9 @@ def evaluate(self:CTM,
                           top_n=top_n, top_k=top_k)
     if labels is not None:
         if theta is None:
-            emb = None if embeddings is None else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
-            theta = self.transform([docs[i] for i in corpus.kept], embeddings=emb)
+            kept = [docs[i] for i in corpus.kept]
+            theta = (self.transform(kept) if embeddings is None else   # (the LDA baseline's transform takes no embeddings)
+                     self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
         res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
     return res
 
@@ -382,6 +384,15 @@ def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, (torch.device, Path)): return str(o)
     raise TypeError(f"cannot store {type(o).__name__} {o!r} in config.json")
+
+def _umask() -> int:
+    "The process's umask, read without changing it where Linux allows (setting it, even briefly, affects every thread)."
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
 
 def _fsync(path:Path):
     "Flush `path` (a file or a folder) to disk; best effort (some systems cannot sync folders)."
@@ -424,11 +435,10 @@ def save(self:CTM, path) -> Path:
     config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)   # mkdtemp's folder is private (0700); a saved model gets the usual permissions
     old = path.with_name(f".{path.name}.old")
     moved = False
     try:
+        os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp's folder is private (0700); a saved model gets the usual permissions
         save_file({k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, tmp / "model.safetensors")
         with open(tmp / "config.json", "w", encoding="utf-8") as f:
             f.write(config); f.flush(); os.fsync(f.fileno())

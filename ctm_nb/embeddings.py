@@ -316,7 +316,7 @@ def _as_texts(texts) -> list[str]:
 # %% ../nbs/01_embeddings.ipynb #b3988144
 def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
-    model:str|Path|Callable=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`
+    model:str|Path|Callable|None=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`; None: the default
     batch_size:int=64, # texts per encoder call
     max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (sentence-transformers models only); None keeps the model's own limit
     device:str|None=None, # "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
@@ -328,6 +328,7 @@ def embed(
     texts = _as_texts(texts)
     if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if max_seq_length is not None and max_seq_length < 1: raise ValueError(f"max_seq_length must be at least 1 or None, got {max_seq_length}.")
+    if model is None: model = DEFAULT_MODEL   # (as a model's embedding_model=None means)
     is_name = isinstance(model, (str, Path))
     is_st = not is_name and _is_sentence_transformer(model)
     if not (is_name or is_st or callable(model)):

@@ -269,7 +269,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
                   "Continue with .resume() (or fit_network(..., resume=history)).")
         except Exception as e:
             if getattr(e, "history", None) is not hist:   # anything but the divergence above, which has reset the model
-                hist.stopped = "error"; restore()          # back to the last complete epoch, which the history ends with
+                hist.stopped = "error"; restore()          # back to the last complete epoch, which the history ends with,
+                if hist.state.best is not None: net.load_state_dict(hist.state.best)   # or its best, as any ending
             raise
         finally: bar.close()
     if hist.state.best is not None: net.load_state_dict(hist.state.best)

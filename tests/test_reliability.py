@@ -198,6 +198,17 @@ def test_a_failed_resume_leaves_weights_history_and_theta_in_agreement():
     assert np.array_equal(tm.doc_topic, tm._theta(tm._fit_data["all"]))          # and θ computed from them
     tm.resume(epochs=1)
     assert (len(tm.history), tm.history.stopped) == (6, "completed")
+    tv = model(epochs=4, validation_split=0.3, patience=1000).fit(DOCS, embeddings=EMB)
+    with pytest.raises(ZeroDivisionError): tv.resume(epochs=3, callbacks=[lambda log: log.epoch == 6 and 1 / 0])
+    best = tv.history.state.best                                                 # with validation: the best epoch's
+    assert tv.history.stopped == "error" and all(torch.equal(v, best[k]) for k, v in tv.net.state_dict().items())
+    assert np.array_equal(tv.doc_topic, tv._theta(tv._fit_data["all"]))
+
+def test_the_lda_baseline_evaluates_new_documents_with_labels():
+    from ctm_nb.baselines import LDA
+    lda = LDA(n_topics=3, max_iter=5, seed=0, progress=False).fit(DOCS)
+    scores = lda.evaluate(DOCS[::-1], labels=LABELS[::-1], top_k=20)
+    assert scores["nmi"] == pytest.approx(lda.evaluate(labels=LABELS, top_k=20)["nmi"])
 
 def test_evaluate_picks_documents_by_position_not_by_pandas_label(fitted):
     pd = pytest.importorskip("pandas")
@@ -215,7 +226,7 @@ def test_evaluate_on_a_small_vocabulary_and_with_missing_labels(fitted):
 
 def test_a_model_given_its_embeddings_asks_for_new_ones_instead_of_guessing(fitted, tmp_path):
     assert fitted.encoder is None
-    with pytest.raises(ValueError, match="does not know the encoder.*pass `embeddings=`"): fitted.transform(DOCS[:2])
+    with pytest.raises(ValueError, match="does not know the encoder.*pass `embeddings=`.*tm.encoder = "): fitted.transform(DOCS[:2])
     with pytest.raises(ValueError, match="does not know the encoder"): fitted.evaluate(DOCS, labels=LABELS, top_k=20)
     loaded = CombinedTM.load(fitted.save(tmp_path / "m"))
     assert loaded.encoder is None and json.loads((tmp_path / "m" / "config.json").read_text())["encoder"] is None
@@ -480,3 +491,8 @@ def test_embeddings_are_computed_on_the_model_device(monkeypatch):
     tm = model(embedding_model="some-encoder").fit(DOCS)      # device="cpu": on a GPU machine it used to encode on CUDA
     tm.transform(DOCS[:2])
     assert seen == ["cpu", "cpu"]
+
+def test_embed_reads_none_as_the_default_encoder():
+    from ctm_nb.embeddings import embed     # as a model's embedding_model=None does: code written as embed(docs, tm.embedding_model) keeps working
+    texts = ["the cat sat on the mat", "stocks fell sharply"]
+    assert np.array_equal(embed(texts, None, cache_dir=False, progress=False), embed(texts, cache_dir=False, progress=False))
