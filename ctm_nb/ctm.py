@@ -164,6 +164,12 @@ def fit(self:CTM,
         raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
     elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
     _check_corpus(corpus, self.n_topics)
+    unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]
+    if unseen:   # only a fixed vocabulary can have them: their topic weights get no signal, yet may reach the top words
+        warnings.warn(f"{len(unseen)} vocabulary word(s) never occur in the documents ({', '.join(unseen[:5])}"
+                      f"{' ...' if len(unseen) > 5 else ''}): the model learns nothing about them, yet they can show up "
+                      "among a topic's top words, and the coherence scores cannot score them. Leave them out of vocab.",
+                      stacklevel=2)
     label_names, lab = None, None
     if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels"))
     emb = None

@@ -35,7 +35,8 @@ def _check_found(words, counts):
     if missing:
         shown = ", ".join(repr(w) for w in missing[:20]) + (" ..." if len(missing) > 20 else "")
         raise ValueError(f"{len(missing)} topic word(s) never occur in the reference corpus: {shown}. "
-                         "NPMI is undefined for them; score topics against the corpus the model was trained on.")
+                         "NPMI is undefined for them. Score topics against the corpus the model was trained on; if "
+                         "that is this corpus, the words came from a fixed vocabulary: leave them out of it and refit.")
 
 # %% ../nbs/06_metrics.ipynb #7fb6820c
 def _doc_counts(words, texts=None, bow=None, vocab=None) -> tuple[np.ndarray, int]:

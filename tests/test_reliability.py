@@ -496,3 +496,11 @@ def test_embed_reads_none_as_the_default_encoder():
     from ctm_nb.embeddings import embed     # as a model's embedding_model=None does: code written as embed(docs, tm.embedding_model) keeps working
     texts = ["the cat sat on the mat", "stocks fell sharply"]
     assert np.array_equal(embed(texts, None, cache_dir=False, progress=False), embed(texts, cache_dir=False, progress=False))
+
+def test_vocabulary_words_absent_from_the_documents_are_named_at_fit():
+    vocab = sorted(sum(WORDS.values(), [])) + ["baguette", "fromage"]
+    with pytest.warns(UserWarning, match=r"2 vocabulary word\(s\) never occur in the documents \(baguette, fromage\)"):
+        model(epochs=1).fit(DOCS, embeddings=EMB, vocab=vocab)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model(epochs=1).fit(DOCS, embeddings=EMB)                     # a vocabulary built from the documents: no warning
