@@ -111,9 +111,12 @@ def transform(self:LDA,
     if not docs: raise ValueError("transform got no documents.")
     return _normalise(self.model.transform(bag_of_words(docs, self.vocab, self.stopwords, self.remove_numbers)))
 
-# The model-agnostic parts of the CTM API read only `corpus`, `doc_topic`, `vocab`, `topics` and `transform`,
-# which LDA has too: it shares them instead of copying them.
-LDA.most_likely_topic = CTM.most_likely_topic
+# The model-agnostic parts of the CTM API read only `corpus`, `doc_topic`, `vocab`, `topics`, `transform` and the
+# topic-word distribution, which LDA has too: it shares them instead of copying them (so the Visualize chapter's plots,
+# pyLDAvis view and topic explorer take an LDA as well).
+LDA.most_likely_topic, LDA.top_documents, LDA.pyldavis_data = CTM.most_likely_topic, CTM.top_documents, CTM.pyldavis_data
+LDA.topic_word_matrix = property(lambda self: self.topic_word_distribution,
+                                 doc="(K, V) topic-word weights, for LDA its probabilities p(w|k) (the plots rank by them).")
 
 # %% ../nbs/12_baselines.ipynb #bf1a639a
 LDA.evaluate = CTM.evaluate

@@ -156,7 +156,7 @@ def plot_doc_topics(tm, # a fitted model
 def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word probabilities
                     ) -> np.ndarray: # (K, K) cosine similarities, 1 on the diagonal
     "Cosine similarity between the topic-word distributions p(w|k) of every pair of topics."
-    P = np.asarray(tm.topic_word_distribution if hasattr(tm, "net") else tm, dtype=np.float64)
+    P = np.asarray(tm.topic_word_distribution if hasattr(tm, "topic_word_distribution") else tm, dtype=np.float64)
     P = P / np.linalg.norm(P, axis=1, keepdims=True).clip(1e-12)
     return P @ P.T
 
@@ -326,7 +326,7 @@ def save_figures(tm, # a fitted model
                 doc_map=lambda: plot_doc_map(tm, labels))
     paths = {}
     for name in FIGURES:
-        if name == "training" and tm.history is None: continue
+        if name == "training" and not hasattr(tm.history, "logs"): continue   # loaded, or the LDA baseline (no epochs)
         paths[name] = out / f"{name}.png"
         paths[name].write_bytes(figure_png(figs[name](), dpi))
     if pyldavis: paths["pyldavis"] = save_pyldavis(tm, out / "pyldavis.html")

@@ -67,3 +67,15 @@ def test_training_curves_with_validation(bbc):
     labels = [l.get_label() for l in ax.lines]
     assert labels[:2] == ["training", "validation"] and len(ax.lines[1].get_xdata()) == len(tm.history)
     if tm.history.best_epoch is not None: assert len(ax.lines) == 3        # the best epoch is marked
+
+def test_the_lda_baseline_gets_the_same_views(bbc, tmp_path):
+    from ctm_nb.baselines import LDA
+    from ctm_nb.widgets import TopicExplorer
+    texts, labels = bbc
+    lda = LDA(n_topics=4, max_iter=5, seed=0, progress=False).fit(texts[::10])
+    paths = save_figures(lda, tmp_path, labels[::10], dpi=40)
+    assert set(paths) == ({*FIGURES, "pyldavis", "index"} - {"training"})   # no epochs to plot
+    for p in paths.values(): assert p.exists() and p.stat().st_size > 500
+    assert topic_similarity(lda).shape == (4, 4)
+    ex = TopicExplorer(lda, topic=1, n_docs=3)
+    assert len(ex.documents) == 3 and ex.documents[0][1] == pytest.approx(lda.doc_topic[:, 1].max())
