@@ -201,8 +201,10 @@ def warm_up(corpus, emb, a):
     from ctm_nb.data import preprocess
     n = min(len(corpus), 256)
     small = preprocess(corpus.texts[:n], vocab=corpus.vocab)
-    CombinedTM(n_topics=min(a.n_topics, len(small) - 1), epochs=1, batch_size=a.batch_size, device=a.device, seed=0,
-               progress=False).fit(corpus=small, embeddings=emb[small.kept])
+    with warnings.catch_warnings():   # the slice lacks some of the corpus's words; this untimed fit learns nothing anyway
+        warnings.filterwarnings("ignore", message=".*never occur in the documents")
+        CombinedTM(n_topics=min(a.n_topics, len(small) - 1), epochs=1, batch_size=a.batch_size, device=a.device, seed=0,
+                   progress=False).fit(corpus=small, embeddings=emb[small.kept])
 
 # ---------------------------------------------------------------- report
 def summarise(runs:list[dict]) -> list[dict]:
