@@ -314,11 +314,11 @@ def topic_word_distribution(self:CTM) -> np.ndarray:
     "(K, V) topic-word probabilities; each row sums to 1."
     self._check_fitted(); return self.net.topic_word.detach().cpu().numpy()
 
-def _check_corpus_held(tm, what:str):
+def _check_corpus_held(tm, what:str, fix:str="call transform(docs) on your documents instead"):
     "A RuntimeError naming `what` when the model `tm` (a CTM or a baseline) has no training documents in memory."
-    if tm.corpus is None:
+    if getattr(tm, "corpus", None) is None:
         raise RuntimeError(f"this {type(tm).__name__} was loaded from disk without its training documents, which "
-                           f"{what} needs: use transform(docs) on your documents instead.")
+                           f"{what} needs: {fix}.")
 
 @patch
 def most_likely_topic(self:CTM, theta:np.ndarray|None=None) -> np.ndarray:
@@ -350,13 +350,13 @@ def evaluate(self:CTM,
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     from ctm_nb.metrics import evaluate_topics, label_agreement
     self._check_fitted(); _check_int("top_n", top_n, 1); _check_int("top_k", top_k, 1)
+    if docs is None: _check_corpus_held(self, "evaluate() without docs", "pass `docs` to evaluate on")
     if labels is not None: labels = _check_labels(labels).astype(str)   # (as fit reads them: any hashable values)
     if max(top_n, top_k) > len(self.vocab):   # a topic cannot list more words than the vocabulary has
         top_n, top_k = min(top_n, len(self.vocab)), min(top_k, len(self.vocab))
         warnings.warn(f"the vocabulary has only {len(self.vocab)} words: the scores use each topic's top {top_n} words "
                       f"(coherence, inverted RBO) and top {top_k} (topic diversity).", stacklevel=2)
     if docs is None:
-        if self.corpus is None: raise ValueError("this model was loaded without its training corpus: pass `docs` to evaluate on.")
         corpus, theta = self.corpus, self.doc_topic
     else:
         docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below

@@ -13,7 +13,7 @@ import matplotlib
 from matplotlib.figure import Figure
 import torch
 import torch.nn.functional as F
-from .ctm import _rows_for
+from .ctm import _rows_for, _check_corpus_held
 
 # %% auto #0
 __all__ = ['FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics', 'topic_similarity',
@@ -98,15 +98,9 @@ def plot_top_words(tm, # a fitted model
     return fig
 
 # %% ../nbs/10_visualize.ipynb #e73db931
-def _needs_corpus(tm, what:str):
-    "A ValueError naming `what` when `tm` has no training documents in memory (a model loaded from disk)."
-    if getattr(tm, "corpus", None) is None or getattr(tm, "doc_topic", None) is None:
-        raise ValueError(f"{what} reads the model's training documents, and this model has none in memory (it was "
-                         "loaded, not fitted): fit it, or call transform(docs) on your documents.")
-
 def _theta_rows(tm, labels):
     "θ of the model's training documents, and the labels of those documents (given for the caller's documents)."
-    _needs_corpus(tm, "this plot")
+    _check_corpus_held(tm, "this plot")
     theta = np.asarray(tm.doc_topic)
     if labels is not None: labels = np.asarray(_rows_for(tm.corpus, np.asarray(labels), "labels")).astype(str)
     return theta, labels
@@ -185,7 +179,7 @@ def doc_map(tm, # a fitted model
             seed:int=0, # seed for t-SNE
            ) -> np.ndarray: # (n, 2) coordinates, one row per kept training document
     "2-D coordinates of the training documents: PCA or t-SNE of θ (default) or of their embeddings."
-    _needs_corpus(tm, "doc_map")
+    _check_corpus_held(tm, "doc_map")
     X = tm.doc_topic if embeddings is None else _rows_for(tm.corpus, np.asarray(embeddings), "embeddings")
     X = np.asarray(X, dtype=np.float64)
     if method == "pca":
@@ -271,7 +265,7 @@ def pyldavis_view(tm, # a fitted model
     "The pyLDAvis view of a fitted model, in topic order (`sort_topics=False`), self-contained and offline."
     import pyLDAvis, warnings
     tm._check_fitted()
-    if tm.corpus is None: raise ValueError("pyLDAvis needs the training corpus: this model was loaded, not fitted.")
+    _check_corpus_held(tm, "pyldavis_view")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)   # pandas deprecations inside pyLDAvis
         prepared = pyLDAvis.prepare(**tm.pyldavis_data(), R=R, lambda_step=lambda_step, mds=mds, n_jobs=n_jobs, sort_topics=False)
@@ -302,7 +296,7 @@ def relevant_words(tm, # a fitted model
                   ) -> list: # (word, relevance, p(w|k), p(w)) tuples, most relevant first
     "The `n` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
     if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
-    _needs_corpus(tm, "relevant_words")            # p(w) comes from the training corpus
+    _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training corpus
     phi = tm.topic_word_distribution[topic][None].astype(np.float64)
     tf = np.asarray(tm.corpus.bow.sum(0)).ravel()
     r = relevance(phi, tf, lam)[0]
@@ -319,7 +313,7 @@ def save_figures(tm, # a fitted model
                  pyldavis:bool=True, # also write the pyLDAvis page
                 ) -> dict: # name -> path of every file written
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
-    _needs_corpus(tm, "save_figures")              # before writing anything
+    _check_corpus_held(tm, "save_figures")              # before writing anything
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     figs = dict(training=lambda: plot_training(tm), top_words=lambda: plot_top_words(tm),
                 doc_topics=lambda: plot_doc_topics(tm, labels), topic_similarity=lambda: plot_topic_similarity(tm),

@@ -196,8 +196,8 @@ def _train(self:TrainingDashboard, cfg:dict):
             self.embeddings = embed(self.docs, self._encoder, max_seq_length=tm.max_seq_length,
                                     device=None if tm.device == "auto" else tm.device, progress=False)
         self.status.value = f"Training {klass.__name__} with {tm.n_topics} topics…"
+        if self._encoder is not None: tm.embedding_model = self._encoder   # the name fit records for given embeddings
         tm.fit(self.docs, embeddings=None if klass is ProdLDA else self.embeddings, callbacks=[self._on_epoch])
-        if self._encoder is not None and klass is not ProdLDA: tm.encoder = self._encoder
         self.model = tm
         h = tm.history
         why = {"callback": "stopped by you", "early_stopping": "early stopping", "interrupted": "interrupted"}.get(h.stopped, "completed")

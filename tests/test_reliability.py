@@ -246,7 +246,7 @@ def test_an_encoder_given_as_a_path_is_kept_and_saved(tmp_path):
 def test_a_loaded_model_says_which_methods_need_its_training_documents(tmp_path, fitted):
     loaded = CombinedTM.load(fitted.save(tmp_path / "m"))
     for call, name in [(lambda: loaded.most_likely_topic(), "most_likely_topic"), (lambda: loaded.top_documents(0), "top_documents"),
-                       (loaded.pyldavis_data, "pyldavis_data")]:
+                       (loaded.pyldavis_data, "pyldavis_data"), (loaded.evaluate, r"evaluate\(\) without docs")]:
         with pytest.raises(RuntimeError, match=f"without its training documents, which {name}"): call()
     assert loaded.most_likely_topic(np.eye(3)).tolist() == [0, 1, 2]      # on θ you pass, it needs no documents
 
