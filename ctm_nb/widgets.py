@@ -167,7 +167,7 @@ class TrainingDashboard(widgets.VBox):
 def _on_start(self:TrainingDashboard, _=None):
     if self.running: return
     self._stop_flag.clear()
-    self.logs, self.error = [], None
+    self.model, self.logs, self.error = None, [], None   # the model of this run only: never the last run's by mistake
     cfg = dict(klass=MODEL_CLASSES[self.model_type.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
                batch_size=self.batch_size.value, lr=float(self.lr.value), device=self.device.value)
     for c in self._controls: c.disabled = True
