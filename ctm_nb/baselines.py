@@ -20,6 +20,7 @@ __all__ = ['LDA']
 # %% ../nbs/12_baselines.ipynb #79b0edc9
 class LDA:
     "Classic LDA (scikit-learn's variational Bayes) on `preprocess` output, with the CTM classes' usage."
+    inputs = "bow"   # what the model reads, as in the CTM classes: only the bag of words
     def __init__(self,
                  n_topics:int=10, # K, number of topics
                  vocab_size:int=2000, # V, most frequent words kept by preprocessing
@@ -57,7 +58,7 @@ class LDA:
             docs=None, # list of documents (str); or None when `corpus` is given
             labels=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
             *,
-            corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`)
+            corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); LDA takes over its cleaning settings
            ) -> LDA: # self, fitted
         "Preprocess `docs` (or take `corpus`) and fit LDA on the bag of words; returns `self`."
         if corpus is None:
@@ -67,6 +68,8 @@ class LDA:
         elif not isinstance(corpus, Corpus):
             raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
         _check_corpus(corpus, self.n_topics)
+        if corpus.cleaning is not None:   # so that transform cleans new documents as the corpus was cleaned
+            self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
         if labels is not None:
             warnings.warn("LDA is unsupervised and ignores `labels` in fit; pass them to `evaluate(labels=...)` to score "
                           "how well the topics recover them.", stacklevel=2)

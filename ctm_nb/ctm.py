@@ -149,7 +149,7 @@ def _check_labels(labels):
 def fit(self:CTM,
          docs=None, # list of documents (str); or None when `corpus` is given
          labels=None, # optional label per document (any hashable values) for the supervised head
-         corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`)
+         corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); the model takes over its cleaning settings
          embeddings=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
          callbacks=(), # functions called with each `EpochLog`; returning True stops training
@@ -164,6 +164,8 @@ def fit(self:CTM,
         raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
     elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
     _check_corpus(corpus, self.n_topics)
+    if corpus.cleaning is not None:   # transform and evaluate must clean new documents as the corpus was cleaned
+        self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
     unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]
     if unseen:   # only a fixed vocabulary can have them: their topic weights get no signal, yet may reach the top words
         warnings.warn(f"{len(unseen)} vocabulary word(s) never occur in the documents ({', '.join(unseen[:5])}"
@@ -345,7 +347,7 @@ def evaluate(self:CTM,
              labels=None, # optional gold label per document, for NMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
-             embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings)
+             embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings; unused by bag-of-words models)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     from ctm_nb.metrics import evaluate_topics, label_agreement
@@ -367,7 +369,7 @@ def evaluate(self:CTM,
     if labels is not None:
         if theta is None:
             kept = [docs[i] for i in corpus.kept]
-            theta = (self.transform(kept) if embeddings is None else   # (the LDA baseline's transform takes no embeddings)
+            theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
                      self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
         res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
     return res

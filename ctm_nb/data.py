@@ -8,6 +8,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/data.html.md"""
 from __future__ import annotations
 import functools
 import gc
+import heapq
 import importlib.util
 import string
 from collections import Counter
@@ -88,10 +89,7 @@ def _build_vocab(tokens, vocab_size):
     "The `vocab_size` most frequent tokens of at least 2 characters, ties broken alphabetically, sorted."
     counts = Counter(chain.from_iterable(tokens))
     words = [w for w in counts if len(w) >= 2]
-    if not words: return []
-    freq = np.fromiter((counts[w] for w in words), dtype=np.int64, count=len(words))
-    order = np.lexsort((np.array(words), -freq))[:vocab_size] # primary key: -count, then the word
-    return sorted(words[i] for i in order)
+    return sorted(heapq.nsmallest(vocab_size, words, key=lambda w: (-counts[w], w)))   # most frequent, then alphabetical
 
 # %% ../nbs/00_data.ipynb #122834f1
 def _vocab_tokens(tokens, index):
@@ -175,6 +173,7 @@ class Corpus:
     vocab: list[str] # the vocabulary; word j is column j of `bow`
     bow: sp.csr_matrix # (len(kept), V) float32 word counts
     n_docs: int # number of documents the caller passed
+    cleaning: dict|None = None # how `preprocess` cleaned them: {"stopwords": ..., "remove_numbers": ...} (None: unknown)
 
     def __post_init__(self):
         self.kept, self.dropped = np.asarray(self.kept, dtype=np.int64), np.asarray(self.dropped, dtype=np.int64)
@@ -201,7 +200,9 @@ class Corpus:
         rows = np.asarray(rows)
         if rows.ndim == 0 or rows.shape[0] != len(self):
             raise ValueError(f"align needs one row per kept document ({len(self)} rows), got shape {rows.shape}.")
-        out = np.full((self.n_docs,) + rows.shape[1:], fill, dtype=np.result_type(rows, fill))
+        try: dtype = object if fill is None or isinstance(fill, (str, bytes)) else np.result_type(rows, fill)
+        except TypeError: dtype = object   # e.g. string labels with the NaN fill
+        out = np.full((self.n_docs,) + rows.shape[1:], fill, dtype=dtype)
         out[self.kept] = rows
         return out
 
@@ -219,8 +220,10 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     if isinstance(min_words, bool) or not isinstance(min_words, (int, np.integer)):
         raise TypeError(f"min_words must be an int, not {type(min_words).__name__}.")
     if min_words < 0: raise ValueError(f"min_words must be >= 0 (0 keeps every document), got {min_words}.")
+    if stopwords is not None and not isinstance(stopwords, str): stopwords = list(stopwords)   # read once, recorded
     tokens = _tokenize_all(docs, stopwords, remove_numbers)
-    if vocab is None:
+    built = vocab is None
+    if built:
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
             raise TypeError(f"vocab_size must be an int, not {type(vocab_size).__name__}.")
         if vocab_size < 1: raise ValueError(f"vocab_size must be >= 1, got {vocab_size}; 2000 is a good default.")
@@ -237,20 +240,26 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     if len(kept) == 0:
         raise ValueError(f"Every document was dropped: none has {min_words} or more vocabulary words. Lower "
                          "min_words, pass a larger vocab_size, or check the vocab and stopwords you passed.")
-    if len(dropped): bow = bow[kept]
+    if len(dropped):
+        bow = bow[kept]
+        used = np.flatnonzero(np.asarray(bow.sum(0)).ravel() > 0)
+        if built and len(used) < len(vocab): vocab, bow = [vocab[j] for j in used], bow[:, used].tocsr()
     return Corpus(texts=[docs[i] for i in kept], bow_texts=[" ".join(tokens[i]) for i in kept],
-                  kept=kept, dropped=dropped, vocab=vocab, bow=bow, n_docs=len(docs))
+                  kept=kept, dropped=dropped, vocab=vocab, bow=bow, n_docs=len(docs),
+                  cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers))
 
 # %% ../nbs/00_data.ipynb #155118ad
 def load_20newsgroups(subset:str="all", # "train", "test" or "all"
                       data_home:str|Path|None=None, # cache folder; None = $SCIKIT_LEARN_DATA or ~/scikit_learn_data
-                      remove:tuple=("headers", "footers", "quotes"), # parts of each post to strip
+                      remove:tuple|str|None=("headers", "footers", "quotes"), # parts of each post to strip (None: none)
                      ) -> tuple[list[str], np.ndarray, list[str]]: # texts, int64 labels, label names
     "Load 20 Newsgroups with scikit-learn: the post texts, their group ids and the group names."
     from sklearn.datasets import fetch_20newsgroups, get_data_home
+    remove = () if remove is None else (remove,) if isinstance(remove, str) else tuple(remove)
+    if bad := [r for r in remove if r not in ("headers", "footers", "quotes")]:
+        raise ValueError(f"remove= takes 'headers', 'footers' and 'quotes', got {bad}.")
     try:
-        b = fetch_20newsgroups(subset=subset, data_home=None if data_home is None else str(data_home),
-                               remove=tuple(remove))
+        b = fetch_20newsgroups(subset=subset, data_home=None if data_home is None else str(data_home), remove=remove)
     except OSError as e: # URLError, socket errors, missing files
         where = get_data_home(None if data_home is None else str(data_home))
         raise OSError(f"20 Newsgroups is not cached in {where} and could not be downloaded ({e}). Connect to the "

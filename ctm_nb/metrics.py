@@ -7,6 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/metrics.html.md"""
 # %% ../nbs/06_metrics.ipynb #306df628
 from __future__ import annotations
 from itertools import chain, combinations
+from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
@@ -108,13 +109,18 @@ def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of al
                 ) -> tuple[np.ndarray, int]: # (C, N): C[i, j] units containing words i and j (C[i, i]: word i), N units
     "Co-occurrence counts of `words` over documents or boolean sliding windows of a reference corpus."
     words = list(words)
+    uniq = list(dict.fromkeys(words))                 # a repeated word is counted once, then copied to each place
     if window is not None:
         if texts is None: raise ValueError("sliding windows need the word order: pass `texts`, not only `bow`")
         if int(window) < 1: raise ValueError(f"`window` must be a positive number of tokens, got {window}")
-        C, n = _window_counts(words, texts, int(window), exact)
+        C, n = _window_counts(uniq, texts, int(window), exact)
     elif texts is None and bow is None: raise ValueError("pass a reference corpus: `texts`, or `bow` with `vocab`")
-    else: C, n = _doc_counts(words, texts, bow, vocab)
-    _check_found(words, np.diag(C))
+    else: C, n = _doc_counts(uniq, texts, bow, vocab)
+    _check_found(uniq, np.diag(C))
+    if len(uniq) < len(words):
+        at = {w: i for i, w in enumerate(uniq)}
+        ix = [at[w] for w in words]
+        C = C[np.ix_(ix, ix)]
     return C, n
 
 # %% ../nbs/06_metrics.ipynb #be0cfc9a
@@ -133,6 +139,8 @@ def npmi_matrix(counts:np.ndarray, # (R, R) co-occurrence counts from `cooccurre
 # %% ../nbs/06_metrics.ipynb #5184c435
 def _topic_lists(topics, top_n:int|None=None, min_words:int=1) -> list[list[str]]:
     "Validate topics (non-empty lists of words) and keep the first `top_n` words of each."
+    if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1):
+        raise ValueError(f"the number of top words must be a positive int (or None for all), got {top_n!r}")
     if isinstance(topics, str) or not len(topics): raise ValueError("`topics` must be a non-empty list of word lists")
     out = []
     for k, t in enumerate(topics):
@@ -258,10 +266,10 @@ def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of
 
 # %% ../nbs/06_metrics.ipynb #21b93c9e
 def _embed_words(words:list[str], encoder) -> np.ndarray:
-    "Embed `words` with a SentenceTransformer-like object (`.encode`) or a callable."
-    if encoder is None:
+    "Embed `words` with a SentenceTransformer-like object (`.encode`), a callable, or an encoder's name or path."
+    if encoder is None or isinstance(encoder, (str, Path)):
         from ctm_nb.embeddings import load_encoder  # imported lazily: loading a model is slow
-        encoder = load_encoder()
+        encoder = load_encoder() if encoder is None else load_encoder(encoder)
     if hasattr(encoder, "encode"): E = encoder.encode(list(words), show_progress_bar=False)
     elif callable(encoder): E = encoder(list(words))
     else: raise TypeError("`encoder` must be a SentenceTransformer or a callable list[str] -> array")
@@ -270,7 +278,7 @@ def _embed_words(words:list[str], encoder) -> np.ndarray:
     return E
 
 def embedding_coherence(topics:Sequence[Sequence[str]], # K topics, each a list of words, best first
-                        encoder:Callable|None=None, # SentenceTransformer or callable list[str] -> (n, D) array; None: `load_encoder()`
+                        encoder:Callable|str|None=None, # SentenceTransformer, callable list[str] -> (n, D) array, or a name/path for `load_encoder`; None: MiniLM
                         top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
                        ) -> np.ndarray: # (K,) mean pairwise cosine similarity of each topic's word embeddings
     "Per-topic embedding coherence: mean pairwise cosine similarity of the top words' embeddings."
@@ -293,6 +301,10 @@ def label_agreement(labels:Sequence, # gold label of each document (any hashable
     if y.shape != z.shape or y.ndim != 1:
         raise ValueError(f"`labels` and `topic_of_doc` must be 1-D and of the same length, got {y.shape} and {z.shape}")
     if not len(y): raise ValueError("no documents")
+    if np.issubdtype(z.dtype, np.number) and (z < 0).any():
+        raise ValueError(f"{int((z < 0).sum())} document(s) have topic {int(z.min())}: `most_likely_topic()` gives -1 to the "
+                         "documents fit dropped, which have no topic. Leave them out of both arrays "
+                         "(`keep = z >= 0`), or use `tm.evaluate(labels=...)`, which scores the kept documents.")
     counts = contingency_matrix(y, z)                     # (labels, topics)
     return {"nmi": float(normalized_mutual_info_score(y, z)), "purity": float(counts.max(0).sum() / len(y))}
 
