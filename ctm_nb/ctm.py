@@ -16,7 +16,7 @@ from fastcore.basics import patch
 import ctm_nb
 from .data import Corpus, preprocess, bag_of_words, _as_docs
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
-from .fusion import TopicData
+from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
 from .training import fit_network, seeded, History, _check_int
 
@@ -104,7 +104,16 @@ def _check_hparams(self:CTM):
     if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
     if self.seed is not None: _check_int("seed", self.seed, 0)
     if self.cuda_graph not in (None, True, False): raise TypeError(f"cuda_graph must be None, True or False, got {self.cuda_graph!r}.")
+    if self.cuda_graph and torch.device(dev := resolve_device(self.device)).type != "cuda":
+        raise ValueError(f"cuda_graph=True needs a CUDA device, but this model trains on {dev}: leave cuda_graph=None "
+                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
     resolve_device(self.device)
+    # NumPy numbers pass the checks above; keep plain Python ones, which torch and the saved config.json expect
+    for k in ("n_topics", "epochs", "batch_size", "patience", "vocab_size", "min_words"): setattr(self, k, int(getattr(self, k)))
+    for k in ("dropout", "lr", "momentum", "kl_weight", "validation_split"): setattr(self, k, float(getattr(self, k)))
+    self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
+    if self.max_seq_length is not None: self.max_seq_length = int(self.max_seq_length)
+    if self.seed is not None: self.seed = int(self.seed)
 
 # %% ../nbs/05_ctm.ipynb #a6ae07e7
 def _rows_for(corpus, arr, name):
@@ -164,6 +173,7 @@ def fit(self:CTM,
         raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
     elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
     _check_corpus(corpus, self.n_topics)
+    if self.validation_split: _valid_count(len(corpus), self.validation_split, "validation_split")   # before embedding
     if corpus.cleaning is not None:   # transform and evaluate must clean new documents as the corpus was cleaned
         self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
     unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]

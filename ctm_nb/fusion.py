@@ -76,8 +76,18 @@ def dense_bow(bow:torch.Tensor|SparseBow) -> torch.Tensor:
     return bow.to_dense() if isinstance(bow, SparseBow) else bow
 
 # %% ../nbs/02_fusion.ipynb #73bc60e4
+def _torch_to_scipy(t:torch.Tensor):
+    "A torch matrix as NumPy or SciPy CSR, without densifying a sparse one."
+    t = t.detach().cpu()
+    if t.layout == torch.sparse_coo:
+        t = t.coalesce(); (r, c), v = t.indices().numpy(), t.values().numpy()
+        return sp.csr_matrix((v, (r, c)), shape=tuple(t.shape))
+    if t.layout == torch.sparse_csr:
+        return sp.csr_matrix((t.values().numpy(), t.col_indices().numpy(), t.crow_indices().numpy()), shape=tuple(t.shape))
+    return t.numpy()
+
 def _check_bow(bow):
-    if isinstance(bow, torch.Tensor): bow = bow.cpu().numpy()
+    if isinstance(bow, torch.Tensor): bow = _torch_to_scipy(bow)
     if not sp.issparse(bow):
         bow = np.asarray(bow)
         if bow.ndim != 2: raise ValueError(f"bow must be a 2-D (documents × vocabulary) matrix, got shape {bow.shape}.")
@@ -148,12 +158,12 @@ def _tensors(self:TopicData, device="cpu"):
     self.max_row_nnz = max(int(np.diff(b.indptr).max()), 1)
     self.emb_t = None if self.embeddings is None else torch.from_numpy(self.embeddings).to(dev)
     self.labels_t = None if self.labels is None else torch.from_numpy(self.labels).to(dev)
-    self.device = dev
+    self.device = self.indptr.device   # as tensors name it: "cuda" is "cuda:0" (the current GPU), "cpu:0" is "cpu"
 
 @patch
 def to(self:TopicData, device) -> TopicData:
-    "Move every array to `device` once (a no-op when already there); returns `self`."
-    if torch.device(device) != self.device: self._tensors(device)
+    "Move every array to `device` once (a no-op when already there, however the device is spelled); returns `self`."
+    if torch.empty(0, device=device).device != self.device: self._tensors(device)
     return self
 
 # %% ../nbs/02_fusion.ipynb #4f878ffb
@@ -195,13 +205,20 @@ def subset(self:TopicData, rows) -> TopicData:
     return TopicData(self.bow[rows], None if self.embeddings is None else self.embeddings[rows],
                      None if self.labels is None else self.labels[rows], self.n_labels or None)
 
+def _valid_count(n:int, # documents to split
+                valid_size:float, # a share (< 1) or a count (>= 1) of them
+                name:str="valid_size", # the setting's name in the error message
+               ) -> int: # how many `split` holds out for validation
+    "The number of validation documents `split` takes, or a ValueError when the split would leave a side too small."
+    n_valid = int(round(valid_size * n)) if valid_size < 1 else int(valid_size)
+    if not 1 <= n_valid <= n - 2:
+        raise ValueError(f"{name}={valid_size} leaves {n_valid} validation and {n - n_valid} training documents "
+                         f"out of {n}: choose a size that keeps at least one document for validation and two for training.")
+    return n_valid
+
 @patch
 def split(self:TopicData, valid_size:float=0.1, seed:int|None=None) -> tuple:
     "Split into (train, valid) with a `valid_size` share (or count) of the documents held out at random."
-    n = len(self)
-    n_valid = int(round(valid_size * n)) if valid_size < 1 else int(valid_size)
-    if not 1 <= n_valid <= n - 2:
-        raise ValueError(f"valid_size={valid_size} leaves {n_valid} validation and {n - n_valid} training documents "
-                         f"out of {n}: choose a size that keeps at least one document for validation and two for training.")
+    n, n_valid = len(self), _valid_count(len(self), valid_size)
     perm = np.random.default_rng(seed).permutation(n)
     return self.subset(np.sort(perm[n_valid:])), self.subset(np.sort(perm[:n_valid]))

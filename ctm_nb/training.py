@@ -200,6 +200,10 @@ def fit_network(net:CTMNet, # the model to train (in place)
     if len(data) < 2: raise ValueError(f"training needs at least 2 documents, got {len(data)}.")
     if resume is not None and getattr(resume, "state", None) is None:
         raise ValueError("resume= needs the History returned by fit_network (it carries the state to continue from).")
+    if resume is not None and resume.state.best is not None and valid is None:   # (its best weights would win again)
+        raise ValueError("this run was trained with validation documents: pass the same valid= to continue it.")
+    batch_size, lr, momentum, kl_weight = int(batch_size), float(lr), float(momentum), float(kl_weight)   # NumPy numbers too
+    if seed is not None: seed = int(seed)
     if batch_size > len(data):
         warnings.warn(f"batch_size={batch_size} is larger than the {len(data)} training documents: each epoch is a single "
                       f"batch of all {len(data)}, one optimizer step per epoch, which learns slowly. Use a smaller "
@@ -210,9 +214,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
     if cuda_graph and dev.type != "cuda":
         raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
                          "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
-    use_graph = dev.type == "cuda" if cuda_graph is None else cuda_graph
-    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=dev.type in ("cpu", "cuda"),
-                           capturable=use_graph)
+    use_graph, fused = (dev.type == "cuda" if cuda_graph is None else cuda_graph), dev.type in ("cpu", "cuda")
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=fused, capturable=use_graph)
     gen = torch.Generator(device="cpu")
     hist = History() if resume is None else resume
     bar = tqdm(range(len(hist) + 1, len(hist) + epochs + 1), desc="training", unit="epoch", disable=not progress)
@@ -225,7 +228,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
                                     _rng_state(dev) if seed is not None else None)
         else:
             restore()
-            for g in opt.param_groups: g["lr"], g["betas"] = lr, (momentum, 0.99)
+            for g in opt.param_groups:   # this run's settings, not the snapshot's (made on another device, perhaps)
+                g["lr"], g["betas"], g["fused"], g["capturable"] = lr, (momentum, 0.99), fused, use_graph
             gen.set_state(hist.state.generator)
             if seed is not None and hist.state.rng is not None: _set_rng_state(hist.state.rng, dev)
             if hist.stopped == "early_stopping": hist.state.bad = 0
@@ -272,7 +276,6 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 hist.stopped = "error"; restore()          # back to the last complete epoch, which the history ends with,
                 if hist.state.best is not None: net.load_state_dict(hist.state.best)   # or its best, as any ending
             raise
-        finally: bar.close()
+        finally: bar.close(); net.eval()   # evaluation mode however training ends, errors included
     if hist.state.best is not None: net.load_state_dict(hist.state.best)
-    net.eval()
     return hist
