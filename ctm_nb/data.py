@@ -11,6 +11,7 @@ import gc
 import heapq
 import importlib.util
 import string
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -130,7 +131,7 @@ def _byte_table(remove_numbers):
 
 _BYTES_PUNCT, _BYTES_PUNCT_DIGITS = _byte_table(False), _byte_table(True)
 
-def _check_vocab(vocab):
+def _check_vocab(vocab, remove_numbers:bool|None=None):
     "Validate a user-given vocabulary; return (list, word -> column dict)."
     if isinstance(vocab, (str, bytes)) or not isinstance(vocab, (Sequence, np.ndarray)):
         raise TypeError(f"vocab must be a list of words, not {type(vocab).__name__}.")
@@ -143,6 +144,13 @@ def _check_vocab(vocab):
         dups = sorted(w for w, c in Counter(vocab).items() if c > 1)
         raise ValueError(f"vocab has duplicate words {dups[:5]}{' ...' if len(dups) > 5 else ''}: each word must be "
                          "one column. Remove them, e.g. vocab = list(dict.fromkeys(vocab)).")
+    if remove_numbers is not None:   # words that cleaned text can never contain would be columns of zeros
+        table = _PUNCT_DIGITS if remove_numbers else _PUNCT
+        if bad := [w for w in vocab if _tokens(w, (), table) != [w]]:
+            warnings.warn(f"{len(bad)} vocabulary word(s) can never be counted, because cleaning changes them: "
+                          f"{bad[:5]}{' ...' if len(bad) > 5 else ''}. Documents are lowercased and punctuation"
+                          f"{' and digits' if remove_numbers else ''} become spaces: pass cleaned words (`clean_text`).",
+                          stacklevel=3)
     return vocab, index
 
 def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pandas Series of str)
@@ -152,7 +160,7 @@ def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pa
                 ) -> sp.csr_matrix: # (len(docs), len(vocab)) float32 word counts, one row per document
     "Clean `docs` like `preprocess` does and count the words of the fixed `vocab`; keeps every document."
     docs = _as_docs(docs)
-    vocab, index = _check_vocab(vocab)
+    vocab, index = _check_vocab(vocab, remove_numbers)
     sw = resolve_stopwords(stopwords)
     table, btable = (_PUNCT_DIGITS, _BYTES_PUNCT_DIGITS) if remove_numbers else (_PUNCT, _BYTES_PUNCT)
     keep = {w: j + 1 for w, j in index.items() if w not in sw} # column + 1; a stopword is never counted, even in `vocab`
@@ -231,7 +239,7 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
         if not vocab:
             raise ValueError("No word of two or more characters is left after cleaning: the documents are empty, "
                              "or only stopwords, numbers and punctuation. Check docs, or pass stopwords=None.")
-    vocab, index = _check_vocab(vocab)
+    vocab, index = _check_vocab(vocab, remove_numbers)
     tokens = _vocab_tokens(tokens, index)
     bow = _count_matrix(tokens, index)
     n_tokens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
