@@ -11,6 +11,7 @@ import gc
 import heapq
 import importlib.util
 import string
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -51,8 +52,12 @@ def resolve_stopwords(stopwords:str|Iterable[str]|None, # "english", None (no st
 _PUNCT = str.maketrans(string.punctuation, " " * len(string.punctuation))
 _PUNCT_DIGITS = str.maketrans(string.punctuation + string.digits, " " * (len(string.punctuation) + len(string.digits)))
 
+def _fold(doc:str) -> str:
+    "Lowercase, and compose accents (NFC) in non-ASCII text: 'cafe' + a combining accent is the same word as 'café'."
+    return doc.lower() if doc.isascii() else unicodedata.normalize("NFC", doc.lower())
+
 def _tokens(doc, stopwords, table):
-    return [w for w in doc.lower().translate(table).split() if w not in stopwords]
+    return [w for w in _fold(doc).translate(table).split() if w not in stopwords]
 
 def clean_text(doc:str, # one document
                stopwords:frozenset|str|Iterable[str]|None=frozenset(), # words to drop (see `resolve_stopwords`)
@@ -167,7 +172,7 @@ def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pa
     bkeep = {w.encode(): j for w, j in keep.items() if w.isascii()} # the words an ASCII document can contain
     with _gc_paused():
         cols = [list(filter(None, map(bkeep.get, d.encode().translate(btable).split()))) if d.isascii()
-                else list(filter(None, map(keep.get, d.lower().translate(table).split()))) for d in docs]
+                else list(filter(None, map(keep.get, _fold(d).translate(table).split()))) for d in docs]
     return _csr_counts(cols, len(index), base=1)
 
 # %% ../nbs/00_data.ipynb #23308586
