@@ -326,8 +326,9 @@ def topic_word_distribution(self:CTM) -> np.ndarray:
     "(K, V) topic-word probabilities; each row sums to 1."
     self._check_fitted(); return self.net.topic_word.detach().cpu().numpy()
 
-def _check_corpus_held(tm, what:str, fix:str="call transform(docs) on your documents instead"):
+def _check_corpus_held(tm, what:str, fix:str="give it documents to show with `tm.attach_documents(docs)`"):
     "A RuntimeError naming `what` when the model `tm` (a CTM or a baseline) has no training documents in memory."
+    tm._check_fitted()
     if getattr(tm, "corpus", None) is None:
         raise RuntimeError(f"this {type(tm).__name__} was loaded from disk without its training documents, which "
                            f"{what} needs: {fix}.")
@@ -349,6 +350,19 @@ def top_documents(self:CTM, topic:int, n:int=5) -> list: # (document index, θ s
     _check_corpus_held(self, "top_documents")
     best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n]
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]
+
+@patch
+def attach_documents(self:CTM,
+                     docs, # documents to show the model on, e.g. its training documents after `load`
+                     embeddings=None, # their embeddings (default: computed with the model's encoder)
+                    ) -> CTM: # self
+    "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
+    self._check_fitted()
+    corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=self.min_words,
+                        vocab=self.vocab)
+    emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
+    self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
+    return self
 
 # %% ../nbs/05_ctm.ipynb #56e879ba
 @patch

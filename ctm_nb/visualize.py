@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 import torch
 import torch.nn.functional as F
 from .ctm import _rows_for, _check_corpus_held
+from .training import _check_int
 
 # %% auto #0
 __all__ = ['FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics', 'topic_similarity',
@@ -21,6 +22,11 @@ __all__ = ['FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_
            'save_pyldavis', 'relevance', 'relevant_words', 'save_figures']
 
 # %% ../nbs/10_visualize.ipynb #25124642
+def _colours(n:int) -> list:
+    "`n` distinct colours: tab10 or tab20, and beyond 20 evenly spaced along the turbo colormap (no repeats)."
+    if n <= 20: return list(matplotlib.colormaps["tab10" if n <= 10 else "tab20"].colors[:n])
+    return list(matplotlib.colormaps["turbo"](np.linspace(0.05, 0.95, n)))
+
 def _figure(**kw) -> Figure:
     "A new pyplot figure, already closed: Jupyter shows it once when it is returned, and nothing piles up."
     import matplotlib.pyplot as plt
@@ -41,6 +47,8 @@ def _logs(history) -> list:
     "The epoch logs of a `History`, a fitted model, or a list of `EpochLog`."
     if hasattr(history, "history"): history = history.history
     if history is None: raise ValueError("this model has no training history (it was loaded, not fitted).")
+    if isinstance(history, dict):   # the LDA baseline's summary of its EM run
+        raise ValueError("this model records no per-epoch losses (the LDA baseline fits by EM): there are no training curves.")
     logs = list(getattr(history, "logs", history))
     if not logs: raise ValueError("no epochs to plot yet: train the model first.")
     return logs
@@ -82,15 +90,17 @@ def plot_top_words(tm, # a fitted model
                    topics=None, # which topics (default: all)
                   ) -> Figure:
     "A grid of bar charts: the `n_words` top words of each topic (as in `tm.topics`), with their weight in β."
+    _check_int("n_words", n_words, 1)
     P = tm.topic_word_matrix
+    n_words = min(n_words, P.shape[1])   # a topic cannot list more words than the vocabulary has
     topics = list(range(tm.n_topics)) if topics is None else list(topics)
     ncols = max(1, min(ncols, len(topics))); nrows = -(-len(topics) // ncols)
     fig = _figure(figsize=(2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
     axs = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-    cmap = matplotlib.colormaps["tab10" if tm.n_topics <= 10 else "tab20"]
+    colours = _colours(tm.n_topics)
     for ax, k in zip(axs, topics):
         idx = np.argsort(-P[k], kind="stable")[:n_words]
-        ax.barh(range(len(idx)), P[k, idx], color=cmap(k % cmap.N))
+        ax.barh(range(len(idx)), P[k, idx], color=colours[k])
         ax.set_yticks(range(len(idx)), [tm.vocab[j] for j in idx], fontsize=8)
         ax.invert_yaxis(); ax.tick_params(axis="x", labelsize=6)
         ax.set_title(f"topic {k}", fontsize=9); ax.set_xlabel("weight β", fontsize=7)
@@ -132,10 +142,9 @@ def plot_doc_topics(tm, # a fitted model
         fig.colorbar(im, ax=ax, label="share of the document θ_k", shrink=0.8)
         ax.set_xticks(range(K), range(K), fontsize=8)
     else:
-        cmap = matplotlib.colormaps["tab10" if K <= 10 else "tab20"]
-        left = np.zeros(len(idx))
+        colours, left = _colours(K), np.zeros(len(idx))
         for k in range(K):
-            ax.barh(range(len(idx)), t[:, k], left=left, color=cmap(k % cmap.N), label=f"topic {k}", height=0.9)
+            ax.barh(range(len(idx)), t[:, k], left=left, color=colours[k], label=f"topic {k}", height=0.9)
             left += t[:, k]
         ax.set_xlim(0, 1); ax.invert_yaxis()
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -152,7 +161,9 @@ def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word prob
     "Cosine similarity between the topic-word distributions p(w|k) of every pair of topics."
     P = np.asarray(tm.topic_word_distribution if hasattr(tm, "topic_word_distribution") else tm, dtype=np.float64)
     P = P / np.linalg.norm(P, axis=1, keepdims=True).clip(1e-12)
-    return P @ P.T
+    S = P @ P.T
+    np.fill_diagonal(S, 1.0)   # (also for an all-zero row, whose cosine is undefined)
+    return S
 
 def plot_topic_similarity(tm, # a fitted model
                           n_words:int=3, # top words in each topic's label
@@ -202,12 +213,12 @@ def plot_doc_map(tm, # a fitted model
     theta, lab = _theta_rows(tm, labels)
     groups = lab if lab is not None else np.array([f"topic {k}" for k in theta.argmax(1)])
     names = sorted(set(groups)) if lab is not None else [f"topic {k}" for k in sorted(set(theta.argmax(1)))]
-    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    colours = _colours(len(names))
     fig = _figure(figsize=figsize)
     ax = fig.subplots()
     for i, g in enumerate(names):
         m = groups == g
-        ax.scatter(xy[m, 0], xy[m, 1], s=8, alpha=0.7, color=cmap(i % cmap.N), label=g)
+        ax.scatter(xy[m, 0], xy[m, 1], s=8, alpha=0.7, color=colours[i], label=g)
     ax.legend(fontsize=7, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xticks([]); ax.set_yticks([])
     what = "θ" if embeddings is None else "embeddings"
@@ -242,6 +253,8 @@ class LDAvisView:
                 ):
         self.prepared, self.height = prepared, height
         self.html = ldavis_html(prepared, title)
+        tc = getattr(prepared, "topic_coordinates", None)   # (a dict from `to_dict()` lists the circles under mdsDat)
+        self.n_topics = len(tc) if tc is not None else len(prepared.get("mdsDat", {}).get("topics", []))
     def save(self,
              path, # the HTML file to write, e.g. "topics.html"
             ) -> Path:
@@ -252,7 +265,7 @@ class LDAvisView:
     def _repr_html_(self):
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width:100%; min-width:1000px; '
                 f'height:{self.height}px; border:0" title="pyLDAvis"></iframe>')
-    def __repr__(self): return f"LDAvisView({len(self.prepared.topic_coordinates)} topics, {len(self.html):,} bytes of HTML)"
+    def __repr__(self): return f"LDAvisView({self.n_topics} topics, {len(self.html):,} bytes of HTML)"
 
 # %% ../nbs/10_visualize.ipynb #b08484f3
 def pyldavis_view(tm, # a fitted model
@@ -296,15 +309,18 @@ def relevant_words(tm, # a fitted model
                   ) -> list: # (word, relevance, p(w|k), p(w)) tuples, most relevant first
     "The `n` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
     if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
-    _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training corpus
-    phi = tm.topic_word_distribution[topic][None].astype(np.float64)
-    tf = np.asarray(tm.corpus.bow.sum(0)).ravel()
-    r = relevance(phi, tf, lam)[0]
+    _check_int("n", n, 1)
+    _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training documents' topics
+    Phi = np.asarray(tm.topic_word_distribution, dtype=np.float64)
+    n_k = np.asarray(tm.doc_topic, dtype=np.float64).T @ np.asarray(tm.corpus.bow.sum(1)).ravel()   # tokens per topic
+    tf = n_k @ Phi                                       # pyLDAvis's term frequencies
+    r = relevance(Phi[topic][None], tf, lam)[0]
     pw = tf / tf.sum()
-    return [(tm.vocab[j], float(r[j]), float(phi[0, j]), float(pw[j])) for j in np.argsort(-r, kind="stable")[:n]]
+    return [(tm.vocab[j], float(r[j]), float(Phi[topic, j]), float(pw[j])) for j in np.argsort(-r, kind="stable")[:n]]
 
 # %% ../nbs/10_visualize.ipynb #8bfd8922
 FIGURES = ("training", "top_words", "doc_topics", "topic_similarity", "doc_map")
+_SAVED_BY = '<meta name="generator" content="ctm_nb save_figures">'   # marks an index.html this function may replace
 
 def save_figures(tm, # a fitted model
                  out, # folder to write into (created)
@@ -313,8 +329,16 @@ def save_figures(tm, # a fitted model
                  pyldavis:bool=True, # also write the pyLDAvis page
                 ) -> dict: # name -> path of every file written
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
-    _check_corpus_held(tm, "save_figures")              # before writing anything
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    _check_corpus_held(tm, "save_figures")              # before writing anything, like the labels' check:
+    _theta_rows(tm, labels)
+    out = Path(out).expanduser()
+    index = out / "index.html"
+    if index.exists():   # an earlier report, replaced whole (none of its files may outlive it), or someone else's page
+        if _SAVED_BY not in index.read_text(encoding="utf-8", errors="replace"):
+            raise FileExistsError(f"{index} exists and was not written by save_figures: choose another folder, e.g. "
+                                  f"{out / 'topics'}.")
+        for f in [*(out / f"{n}.png" for n in FIGURES), out / "pyldavis.html"]: f.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     figs = dict(training=lambda: plot_training(tm), top_words=lambda: plot_top_words(tm),
                 doc_topics=lambda: plot_doc_topics(tm, labels), topic_similarity=lambda: plot_topic_similarity(tm),
                 doc_map=lambda: plot_doc_map(tm, labels))
@@ -331,7 +355,7 @@ def save_figures(tm, # a fitted model
     frame = ('<h2>pyLDAvis</h2><p><a href="pyldavis.html">open on its own</a></p>'
              '<iframe src="pyldavis.html" style="width:1250px;height:880px;border:0"></iframe>') if pyldavis else ""
     paths["index"] = out / "index.html"
-    paths["index"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+    paths["index"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
                               f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
                               f"<ol start=0>{topics}</ol>{imgs}{frame}</body></html>", encoding="utf-8")
     return paths

@@ -48,7 +48,7 @@ def test_relevance_edges(lda):
     words = relevant_words(lda, 0, lam=0.6, n=5)
     assert len(words) == 5 and all(0 < p <= 1 and 0 < q <= 1 for _, _, p, q in words)
 
-def test_loaded_model_has_no_corpus(lda, tmp_path):
+def test_loaded_model_has_no_corpus(lda, bbc, bbc_embeddings, tmp_path):
     lda.save(tmp_path / "m")
     loaded = CombinedTM.load(tmp_path / "m", device="cpu")
     np.testing.assert_allclose(loaded.topic_word_distribution, lda.topic_word_distribution, atol=1e-6)
@@ -58,6 +58,9 @@ def test_loaded_model_has_no_corpus(lda, tmp_path):
                        ("this plot", lambda: plot_doc_topics(loaded)), ("save_figures", lambda: save_figures(loaded, tmp_path / "figs"))]:
         with pytest.raises(RuntimeError, match=f"without its training documents, which {what} needs"): call()
     assert not (tmp_path / "figs").exists()        # save_figures refused before writing anything
+    loaded.attach_documents(bbc[0][::10], embeddings=bbc_embeddings[::10])   # the fix the errors name
+    np.testing.assert_allclose(loaded.doc_topic, lda.doc_topic, atol=1e-5)
+    assert set(save_figures(loaded, tmp_path / "figs", dpi=40)) == {*FIGURES, "pyldavis", "index"} - {"training"}
 
 def test_training_curves_with_validation(bbc):
     from ctm_nb.visualize import plot_training
@@ -77,5 +80,8 @@ def test_the_lda_baseline_gets_the_same_views(bbc, tmp_path):
     assert set(paths) == ({*FIGURES, "pyldavis", "index"} - {"training"})   # no epochs to plot
     for p in paths.values(): assert p.exists() and p.stat().st_size > 500
     assert topic_similarity(lda).shape == (4, 4)
+    from ctm_nb.visualize import plot_training
+    with pytest.raises(ValueError, match="no per-epoch losses"): plot_training(lda)   # EM has no epochs to draw
+    with pytest.raises(RuntimeError, match="not fitted"): save_figures(LDA(n_topics=4), tmp_path / "unfitted")
     ex = TopicExplorer(lda, topic=1, n_docs=3)
     assert len(ex.documents) == 3 and ex.documents[0][1] == pytest.approx(lda.doc_topic[:, 1].max())
