@@ -68,8 +68,6 @@ class LDA:
         elif not isinstance(corpus, Corpus):
             raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
         _check_corpus(corpus, self.n_topics)
-        if corpus.cleaning is not None:   # so that transform cleans new documents as the corpus was cleaned
-            self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
         if labels is not None:
             warnings.warn("LDA is unsupervised and ignores `labels` in fit; pass them to `evaluate(labels=...)` to score "
                           "how well the topics recover them.", stacklevel=2)
@@ -80,6 +78,8 @@ class LDA:
         theta = model.fit_transform(corpus.bow)
         secs = time.perf_counter() - t0
         self.model, self.corpus, self.vocab = model, corpus, list(corpus.vocab)
+        if corpus.cleaning is not None:   # so that transform cleans new documents as the corpus was cleaned
+            self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
         self.doc_topic = _normalise(theta)
         self.history = {"n_iter": int(model.n_iter_), "seconds": secs, "seconds_per_iter": secs / max(int(model.n_iter_), 1)}
         if self.progress: print(f"LDA: {model.n_iter_} {self.learning_method} iterations on {len(corpus):,} documents in {secs:.1f} s")

@@ -104,9 +104,6 @@ def _check_hparams(self:CTM):
     if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
     if self.seed is not None: _check_int("seed", self.seed, 0)
     if self.cuda_graph not in (None, True, False): raise TypeError(f"cuda_graph must be None, True or False, got {self.cuda_graph!r}.")
-    if self.cuda_graph and torch.device(dev := resolve_device(self.device)).type != "cuda":
-        raise ValueError(f"cuda_graph=True needs a CUDA device, but this model trains on {dev}: leave cuda_graph=None "
-                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
     resolve_device(self.device)
     # NumPy numbers pass the checks above; keep plain Python ones, which torch and the saved config.json expect
     for k in ("n_topics", "epochs", "batch_size", "patience", "vocab_size", "min_words"): setattr(self, k, int(getattr(self, k)))
@@ -173,9 +170,11 @@ def fit(self:CTM,
         raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
     elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
     _check_corpus(corpus, self.n_topics)
-    if self.validation_split: _valid_count(len(corpus), self.validation_split, "validation_split")   # before embedding
-    if corpus.cleaning is not None:   # transform and evaluate must clean new documents as the corpus was cleaned
-        self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
+    # settings that would only fail in training are checked before the embeddings, which can take minutes
+    if self.validation_split: _valid_count(len(corpus), self.validation_split, "validation_split")
+    if self.cuda_graph and torch.device(dev := resolve_device(self.device)).type != "cuda":
+        raise ValueError(f"cuda_graph=True needs a CUDA device, but this model trains on {dev}: leave cuda_graph=None "
+                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
     unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]
     if unseen:   # only a fixed vocabulary can have them: their topic weights get no signal, yet may reach the top words
         warnings.warn(f"{len(unseen)} vocabulary word(s) never occur in the documents ({', '.join(unseen[:5])}"
@@ -203,8 +202,9 @@ def fit(self:CTM,
     fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb))
     # given embeddings come from the encoder the user named (None: unknown); computed ones from the one fit used
     encoder = None if self.inputs == "bow" else self.embedding_model if embeddings is not None else self._encoder_to_use()
-    return self._train(net, fit_data, dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim,
-                                           label_names=label_names, encoder=encoder), self.epochs, callbacks, None)
+    attrs = dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim, label_names=label_names,
+                 encoder=encoder, **(corpus.cleaning or {}))   # transform must clean new documents as the corpus was
+    return self._train(net, fit_data, attrs, self.epochs, callbacks, None)
 
 # %% ../nbs/05_ctm.ipynb #d079348b
 @patch

@@ -150,8 +150,9 @@ def _check_vocab(vocab, remove_numbers:bool|None=None):
         raise ValueError(f"vocab has duplicate words {dups[:5]}{' ...' if len(dups) > 5 else ''}: each word must be "
                          "one column. Remove them, e.g. vocab = list(dict.fromkeys(vocab)).")
     if remove_numbers is not None:   # words that cleaned text can never contain would be columns of zeros
-        table = _PUNCT_DIGITS if remove_numbers else _PUNCT
-        if bad := [w for w in vocab if _tokens(w, (), table) != [w]]:
+        table, joined = (_PUNCT_DIGITS if remove_numbers else _PUNCT), "\n".join(vocab)
+        clean = _fold(joined).translate(table) == joined and joined.split() == vocab   # all at once: transform calls this
+        if not clean and (bad := [w for w in vocab if _tokens(w, (), table) != [w]]):
             warnings.warn(f"{len(bad)} vocabulary word(s) can never be counted, because cleaning changes them: "
                           f"{bad[:5]}{' ...' if len(bad) > 5 else ''}. Documents are lowercased and punctuation"
                           f"{' and digits' if remove_numbers else ''} become spaces: pass cleaned words (`clean_text`).",

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import types
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -134,16 +135,22 @@ def _path_id(path:Path) -> str:
 
 # %% ../nbs/01_embeddings.ipynb #f257909c
 _ENCODERS: dict = {}   # (model name, or a folder's _path_id, device) -> (SentenceTransformer, id of the model loaded, fell back?)
+_LOADED_MSL = weakref.WeakKeyDictionary()   # each loaded encoder's max_seq_length as it was loaded
+
+def _encoder_key(model:str, device:str) -> tuple:
+    "The `_ENCODERS` key of `model` on `device` (a folder: its `_path_id`, so re-saving it makes a new key), and whether it is a folder."
+    folder = _looks_like_path(model) and Path(model).expanduser().exists()
+    return (_path_id(Path(model)) if folder else model, device), folder
 
 def _load(model:str, device:str):
     "Load (or reuse) the encoder for `model` on `device`: return it, the identifier of the model actually loaded, and whether that is the offline fallback."
-    folder = _looks_like_path(model) and Path(model).expanduser().exists()
-    key = (_path_id(Path(model)) if folder else model, device)   # a folder re-saved with another model is a new key
+    key, folder = _encoder_key(model, device)
     if key not in _ENCODERS:
         if folder:   # forget the folder's earlier contents
             for k in [k for k in _ENCODERS if k[1] == device and k[0].rsplit(":", 1)[0] == key[0].rsplit(":", 1)[0]]: del _ENCODERS[k]
         _ENCODERS[key] = _load_new(model, device, key[0] if folder else None)
     encoder, model_id, fell_back = _ENCODERS[key]
+    _LOADED_MSL.setdefault(encoder, encoder.max_seq_length)
     if fell_back:   # every time, not just the first: a substitute must never pass unnoticed
         warnings.warn(f"ctm_nb: the Hugging Face Hub is unreachable and {model!r} is not cached locally; "
                       f"using the packaged {DEFAULT_MODEL} (384-d) instead.", EncoderFallbackWarning, stacklevel=3)
@@ -194,12 +201,18 @@ def _placeless(code:types.CodeType) -> types.CodeType:
     consts = tuple(_placeless(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     return code.replace(co_filename="", co_firstlineno=1, co_consts=consts)
 
+def _simple_repr(v) -> str:
+    "repr of a string, number, boolean, None or a tuple of them; only the type of anything else (its repr may hold an address)."
+    if isinstance(v, (str, bytes, int, float, bool, type(None))): return repr(v)
+    if isinstance(v, tuple): return "(" + ",".join(map(_simple_repr, v)) + ")"
+    return f"<{type(v).__module__}.{type(v).__qualname__}>"
+
 def _code_hash(fn) -> str:
     "Hash of a Python function's compiled code (nested code included) and default arguments: changes when its source is edited."
     code = getattr(fn, "__code__", None)
     if code is None: return ""
-    defaults = repr((fn.__defaults__, fn.__kwdefaults__)).encode()
-    return hashlib.sha256(marshal.dumps(_placeless(code)) + defaults).hexdigest()[:16]
+    defaults = _simple_repr((fn.__defaults__ or (), tuple(sorted((fn.__kwdefaults__ or {}).items()))))
+    return hashlib.sha256(marshal.dumps(_placeless(code)) + defaults.encode()).hexdigest()[:16]
 
 def _st_id(model) -> str:
     "Hash of a SentenceTransformer's weights and module settings (max_seq_length excluded: it is keyed separately)."
@@ -219,7 +232,8 @@ def _callable_id(fn) -> str|None:
     cid = getattr(fn, "cache_id", None) or getattr(getattr(fn, "__self__", None), "cache_id", None)
     if cid is not None: return f"callable:{cid}"
     f = fn.__func__ if inspect.ismethod(fn) else fn
-    if "<" in getattr(f, "__qualname__", "") or getattr(f, "__closure__", None): return None   # <lambda>, <locals>, closures
+    free = getattr(getattr(f, "__code__", None), "co_freevars", ())   # closure variables; `super()` adds `__class__`
+    if "<" in getattr(f, "__qualname__", "") or any(v != "__class__" for v in free): return None   # <lambda>, <locals>, closures
     if inspect.ismethod(fn):                                    # bound method: class + method + instance settings
         owner = fn.__self__
         owner_cls = owner if isinstance(owner, type) else type(owner)
@@ -287,17 +301,21 @@ def _parallel_devices(devices:list|None, n_texts:int) -> list|None:
     n = torch.cuda.device_count()
     return [f"cuda:{i}" for i in range(n)] if n > 1 and n_texts >= MULTI_DEVICE_MIN_TEXTS else None
 
-_ENCODE_LOCK = threading.Lock()   # held while a SentenceTransformer's max_seq_length is changed, used and restored
+_LOCKS, _LOCKS_GUARD = weakref.WeakKeyDictionary(), threading.Lock()
 
-def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int, device, progress:bool) -> np.ndarray:
-    "Encode with a SentenceTransformer at `max_seq_length` (restored afterwards); a list of devices encodes on all at once."
+def _encoder_lock(model) -> threading.RLock:
+    "The lock held while `model`'s max_seq_length is changed, used and restored: one per encoder, re-entrant."
+    with _LOCKS_GUARD: return _LOCKS.setdefault(model, threading.RLock())
+
+def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int|None, device, progress:bool) -> np.ndarray:
+    "Encode with a SentenceTransformer at `max_seq_length` (None: its own; restored afterwards); a list of devices encodes on all at once."
     limit = _model_max_length(model)
-    if limit is not None and max_seq_length > limit:
+    if max_seq_length is not None and limit is not None and max_seq_length > limit:
         raise ValueError(f"max_seq_length={max_seq_length} exceeds what this model can read ({limit} word pieces): use at most {limit}.")
-    with _ENCODE_LOCK:
+    with _encoder_lock(model):
         old = model.max_seq_length
         try:
-            model.max_seq_length = max_seq_length
+            if max_seq_length is not None: model.max_seq_length = max_seq_length
             kw = {} if device is None else {"device": device}
             return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
         finally: model.max_seq_length = old
@@ -346,26 +364,31 @@ def embed(
     def cache_path(model_id, msl): return None if (folder is None or model_id is None) else folder / f"{_cache_key(model_id, msl, texts)}.npy"
 
     encoder, msl = (model if is_st else None), max_seq_length
+    key_msl = msl   # the truncation in the key; with None, the model's own limit: the one it was loaded with, or its current
     if is_name:
         name = str(model)
-        if msl is None: encoder, model_id, _ = _load(name, resolve_device(device))   # its own limit is known once it is loaded
-        else: model_id = _path_id(Path(name)) if (_looks_like_path(name) and Path(name).expanduser().exists()) else _hub_id(name)
-    elif is_st: model_id = _st_id(model) if folder is not None else None
+        key, is_folder = _encoder_key(name, resolve_device(device))
+        model_id = key[0] if is_folder else _hub_id(name)
+        if msl is None and (loaded := _ENCODERS.get(key)) is not None:   # (not loaded yet: its limit is the one it loads with)
+            with _encoder_lock(loaded[0]): current = loaded[0].max_seq_length
+            if current != _LOADED_MSL.get(loaded[0], current): key_msl = current   # someone changed it since
+    elif is_st:
+        model_id = _st_id(model) if folder is not None else None
+        if msl is None:
+            with _encoder_lock(model): key_msl = model.max_seq_length   # what it reads now, not mid-way through another call
     else:
-        msl = None                                                  # a plain callable ignores max_seq_length
+        msl = key_msl = None                                        # a plain callable ignores max_seq_length
         model_id = _callable_id(model) if folder is not None else None
         if folder is not None and model_id is None:
             warnings.warn(f"ctm_nb: not caching embeddings from {getattr(model, '__qualname__', type(model).__name__)}: it has no stable "
                           "name (give it a `cache_id` attribute, or pass cache_dir=False to silence this).")
-    if encoder is not None and msl is None:
-        with _ENCODE_LOCK: msl = encoder.max_seq_length             # the truncation it uses now, not another thread's
-    path = cache_path(model_id, msl)
+    path = cache_path(model_id, key_msl)
     if path is not None and (hit := _load_cached(path, len(texts))) is not None: return hit
 
     if encoder is None and is_name:
         encoder, loaded_id, fell_back = _load(name, resolve_device(device))
         if fell_back and path is not None:                          # file it under the model really used
-            path = cache_path(loaded_id, msl)
+            path = cache_path(loaded_id, key_msl)
             if (hit := _load_cached(path, len(texts))) is not None: return hit
     if encoder is None: out = _encode_callable(model, texts, batch_size, progress)
     else:

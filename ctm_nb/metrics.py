@@ -137,10 +137,10 @@ def npmi_matrix(counts:np.ndarray, # (R, R) co-occurrence counts from `cooccurre
         return pmi / -np.log(p_ij + eps)
 
 # %% ../nbs/06_metrics.ipynb #5184c435
-def _topic_lists(topics, top_n:int|None=None, min_words:int=1) -> list[list[str]]:
-    "Validate topics (non-empty lists of words) and keep the first `top_n` words of each."
+def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n") -> list[list[str]]:
+    "Validate topics (non-empty lists of words) and keep the first `top_n` words of each (`name`: the caller's setting)."
     if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1):
-        raise ValueError(f"the number of top words must be a positive int (or None for all), got {top_n!r}")
+        raise ValueError(f"{name} must be a positive int (or None for all words), got {top_n!r}")
     if isinstance(topics, str) or not len(topics): raise ValueError("`topics` must be a non-empty list of word lists")
     out = []
     for k, t in enumerate(topics):
@@ -218,7 +218,7 @@ def topic_diversity(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     top_k:int=25, # words per topic to compare
                    ) -> float: # share of unique words, in (0, 1]
     "Topic diversity (Dieng et al. 2020): unique share of the top-k words of all topics."
-    topics = _topic_lists(topics, top_k, min_words=top_k)
+    topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
     return len(set(chain.from_iterable(topics))) / (top_k * len(topics))
 
 # %% ../nbs/06_metrics.ipynb #97bb0dcf
@@ -259,7 +259,7 @@ def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of
                 ) -> float: # 1 - mean pairwise RBO, in [0, 1]; 1 = no overlap at all
     "Inverted rank-biased overlap: 1 minus the mean extrapolated RBO over all pairs of topics."
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
-    topics = _topic_lists(topics, top_k, min_words=top_k)
+    topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
     if len(topics) < 2: raise ValueError("inverted RBO compares pairs of topics: pass at least 2")
     R = _rbo_pairs(topics, p)
     return float(1 - R[np.triu_indices(len(topics), 1)].mean())

@@ -219,8 +219,11 @@ def fit_network(net:CTMNet, # the model to train (in place)
     gen = torch.Generator(device="cpu")
     hist = History() if resume is None else resume
     bar = tqdm(range(len(hist) + 1, len(hist) + epochs + 1), desc="training", unit="epoch", disable=not progress)
-    def restore():
-        net.load_state_dict(hist.state.weights); opt.load_state_dict(_clone(hist.state.optimizer))
+    def restore():   # the snapshot's weights and Adam moments, with this run's Adam settings (fused, capturable)
+        net.load_state_dict(hist.state.weights)
+        sd = _clone(hist.state.optimizer)
+        for g in sd["param_groups"]: g["fused"], g["capturable"] = fused, use_graph   # (they decide where state lives)
+        opt.load_state_dict(sd)
     with seeded(seed, dev):
         if resume is None:
             gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
@@ -228,8 +231,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                                     _rng_state(dev) if seed is not None else None)
         else:
             restore()
-            for g in opt.param_groups:   # this run's settings, not the snapshot's (made on another device, perhaps)
-                g["lr"], g["betas"], g["fused"], g["capturable"] = lr, (momentum, 0.99), fused, use_graph
+            for g in opt.param_groups: g["lr"], g["betas"] = lr, (momentum, 0.99)
             gen.set_state(hist.state.generator)
             if seed is not None and hist.state.rng is not None: _set_rng_state(hist.state.rng, dev)
             if hist.stopped == "early_stopping": hist.state.bad = 0
