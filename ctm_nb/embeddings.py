@@ -314,11 +314,13 @@ def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int|None, 
         raise ValueError(f"max_seq_length={max_seq_length} exceeds what this model can read ({limit} word pieces): use at most {limit}.")
     with _encoder_lock(model):
         old = model.max_seq_length
+        settable = old is None or isinstance(old, int)   # a static-embedding model reads whole texts (its limit is inf)
         try:
-            if max_seq_length is not None: model.max_seq_length = max_seq_length
+            if max_seq_length is not None and settable: model.max_seq_length = max_seq_length
             kw = {} if device is None else {"device": device}
             return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
-        finally: model.max_seq_length = old
+        finally:
+            if settable: model.max_seq_length = old
 
 # %% ../nbs/01_embeddings.ipynb #b082cf2b
 def _encode_callable(fn, texts:list[str], batch_size:int, progress:bool) -> np.ndarray:
@@ -343,7 +345,7 @@ def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
     model:str|Path|Callable|None=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`; None: the default
     batch_size:int=64, # texts per encoder call
-    max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (sentence-transformers models only); None: the model's own current limit
+    max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (transformer models; static-embedding models and callables read whole texts); None: the model's own current limit
     device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
     progress:bool=True, # show a progress bar
