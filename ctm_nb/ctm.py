@@ -18,7 +18,7 @@ from .data import Corpus, preprocess, bag_of_words, _as_docs
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
-from .training import fit_network, seeded, History, _check_int
+from .training import fit_network, seeded, History, _check_int, _check_cuda_graph
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
@@ -172,9 +172,7 @@ def fit(self:CTM,
     _check_corpus(corpus, self.n_topics)
     # settings that would only fail in training are checked before the embeddings, which can take minutes
     if self.validation_split: _valid_count(len(corpus), self.validation_split, "validation_split")
-    if self.cuda_graph and torch.device(dev := resolve_device(self.device)).type != "cuda":
-        raise ValueError(f"cuda_graph=True needs a CUDA device, but this model trains on {dev}: leave cuda_graph=None "
-                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
+    _check_cuda_graph(self.cuda_graph, torch.device(resolve_device(self.device)))
     unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]
     if unseen:   # only a fixed vocabulary can have them: their topic weights get no signal, yet may reach the top words
         warnings.warn(f"{len(unseen)} vocabulary word(s) never occur in the documents ({', '.join(unseen[:5])}"
@@ -402,7 +400,7 @@ def evaluate(self:CTM,
 @patch
 def pyldavis_data(self:CTM) -> dict:
     "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies."
-    self._check_fitted(); _check_corpus_held(self, "pyldavis_data")
+    _check_corpus_held(self, "pyldavis_data")   # (which checks that the model is fitted, too)
     lengths = np.asarray(self.corpus.bow.sum(1)).ravel()
     keep = lengths > 0
     return dict(topic_term_dists=self.topic_word_distribution.astype(np.float64), doc_topic_dists=self.doc_topic[keep].astype(np.float64),

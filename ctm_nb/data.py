@@ -254,10 +254,10 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     if len(kept) == 0:
         raise ValueError(f"Every document was dropped: none has {min_words} or more vocabulary words. Lower "
                          "min_words, pass a larger vocab_size, or check the vocab and stopwords you passed.")
-    if len(dropped):
-        bow = bow[kept]
+    if len(dropped): bow = bow[kept]
+    if built and len(dropped):   # words only the dropped documents had
         used = np.flatnonzero(np.asarray(bow.sum(0)).ravel() > 0)
-        if built and len(used) < len(vocab): vocab, bow = [vocab[j] for j in used], bow[:, used].tocsr()
+        if len(used) < len(vocab): vocab, bow = [vocab[j] for j in used], bow[:, used].tocsr()
     return Corpus(texts=[docs[i] for i in kept], bow_texts=[" ".join(tokens[i]) for i in kept],
                   kept=kept, dropped=dropped, vocab=vocab, bow=bow, n_docs=len(docs),
                   cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers))

@@ -176,6 +176,12 @@ def _check_int(name, value, lo, hint=""):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}).")
     if value < lo: raise ValueError(f"{name} must be at least {lo}, got {value}.{hint}")
 
+def _check_cuda_graph(cuda_graph:bool|None, dev:torch.device):
+    "A ValueError when `cuda_graph=True` asks for CUDA graphs on a device without them."
+    if cuda_graph and dev.type != "cuda":
+        raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
+                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
+
 def fit_network(net:CTMNet, # the model to train (in place)
                 data:TopicData, # training documents
                 valid:TopicData|None=None, # validation documents for early stopping, or None
@@ -209,11 +215,9 @@ def fit_network(net:CTMNet, # the model to train (in place)
                       f"batch of all {len(data)}, one optimizer step per epoch, which learns slowly. Use a smaller "
                       "batch_size (or more epochs).", stacklevel=2)
     dev = torch.device(resolve_device(device))
+    _check_cuda_graph(cuda_graph, dev)
     net.to(dev); data.to(dev)
     if valid is not None: valid.to(dev)
-    if cuda_graph and dev.type != "cuda":
-        raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
-                         "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
     use_graph, fused = (dev.type == "cuda" if cuda_graph is None else cuda_graph), dev.type in ("cpu", "cuda")
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=fused, capturable=use_graph)
     gen = torch.Generator(device="cpu")

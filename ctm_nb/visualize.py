@@ -277,7 +277,6 @@ def pyldavis_view(tm, # a fitted model
                  ) -> LDAvisView:
     "The pyLDAvis view of a fitted model, in topic order (`sort_topics=False`), self-contained and offline."
     import pyLDAvis, warnings
-    tm._check_fitted()
     _check_corpus_held(tm, "pyldavis_view")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)   # pandas deprecations inside pyLDAvis
@@ -311,9 +310,9 @@ def relevant_words(tm, # a fitted model
     if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
     _check_int("n", n, 1)
     _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training documents' topics
-    Phi = np.asarray(tm.topic_word_distribution, dtype=np.float64)
-    n_k = np.asarray(tm.doc_topic, dtype=np.float64).T @ np.asarray(tm.corpus.bow.sum(1)).ravel()   # tokens per topic
-    tf = n_k @ Phi                                       # pyLDAvis's term frequencies
+    d = tm.pyldavis_data()                               # what the pyLDAvis view is given, and from it
+    Phi = d["topic_term_dists"]
+    tf = (d["doc_topic_dists"].T @ d["doc_lengths"]) @ Phi   # the term frequencies pyLDAvis computes: Σ_k n_k p(w|k)
     r = relevance(Phi[topic][None], tf, lam)[0]
     pw = tf / tf.sum()
     return [(tm.vocab[j], float(r[j]), float(Phi[topic, j]), float(pw[j])) for j in np.argsort(-r, kind="stable")[:n]]
