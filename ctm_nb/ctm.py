@@ -363,6 +363,11 @@ def attach_documents(self:CTM,
     return self
 
 # %% ../nbs/05_ctm.ipynb #56e879ba
+def _absent_words(topics, top_n, bow, vocab) -> list:
+    "The words among each topic's top `top_n` that no document of `bow` contains, in order of first appearance."
+    df, col = np.diff(sp.csc_matrix(bow).indptr), {w: i for i, w in enumerate(vocab)}   # documents holding each word
+    return list(dict.fromkeys(w for t in topics for w in t[:top_n] if df[col[w]] == 0))
+
 @patch
 def evaluate(self:CTM,
              docs=None, # reference documents (default: the training corpus)
@@ -386,8 +391,15 @@ def evaluate(self:CTM,
         docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below
         corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=1, vocab=self.vocab)
         theta = None
-    res = evaluate_topics(self.topics(max(top_n, top_k)), corpus.bow_texts, bow=corpus.bow, vocab=self.vocab,
-                          top_n=top_n, top_k=top_k)
+    topics = self.topics(max(top_n, top_k))
+    absent = _absent_words(topics, top_n, corpus.bow, self.vocab)
+    if absent:   # coherence is undefined for them; the other scores do not need the reference corpus
+        shown = ", ".join(map(repr, absent[:20])) + (" ..." if len(absent) > 20 else "")
+        warnings.warn(f"{len(absent)} topic word(s) never occur in {'the training corpus' if docs is None else 'these documents'}"
+                      f": {shown}. NPMI and C_V are undefined for them, so npmi_window, npmi_doc and c_v are NaN; "
+                      "score coherence on a larger reference corpus (e.g. the training documents).", stacklevel=2)
+    res = evaluate_topics(topics, None if absent else corpus.bow_texts, bow=None if absent else corpus.bow,
+                          vocab=self.vocab, top_n=top_n, top_k=top_k)
     if labels is not None:
         if theta is None:
             kept = [docs[i] for i in corpus.kept]

@@ -324,7 +324,8 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
     if texts is not None:
         out["npmi_window"] = float(npmi(topics, texts, top_n=top_n, window=10).mean())
         out["c_v"] = float(c_v(topics, texts, top_n=top_n).mean())
-    out["npmi_doc"] = float(npmi(topics, None if bow is not None else texts, bow=bow, vocab=vocab, top_n=top_n).mean())
+    if texts is not None or bow is not None:
+        out["npmi_doc"] = float(npmi(topics, None if bow is not None else texts, bow=bow, vocab=vocab, top_n=top_n).mean())
     out["topic_diversity"] = topic_diversity(topics, top_k)
     out["inverted_rbo"] = inverted_rbo(topics, top_n) if len(topics) > 1 else nan
     return out
