@@ -6,13 +6,18 @@ Docs: https://ctm-nb.github.io/ctm_nb/baselines.html.md"""
 
 # %% ../nbs/12_baselines.ipynb #4f12b209
 from __future__ import annotations
-import time, warnings
+import json, time, warnings
+from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
+import torch
+from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
+import ctm_nb
 from .data import Corpus, preprocess, bag_of_words, _as_docs
-from .ctm import CTM, _check_corpus
+from .ctm import (CTM, FORMAT_VERSION, _check_corpus, _jsonable, _model_config, _read_weights,
+                        _write_model_folder)
 
 # %% auto #0
 __all__ = ['LDA']
@@ -59,31 +64,40 @@ class LDA:
             labels=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
             *,
             corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); LDA takes over its cleaning settings
+            embeddings=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+            vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
+            callbacks=(), # not supported: scikit-learn's EM calls no function per iteration
            ) -> LDA: # self, fitted
         "Preprocess `docs` (or take `corpus`) and fit LDA on the bag of words; returns `self`."
+        if callbacks: raise ValueError("LDA trains with scikit-learn's EM, which calls no callbacks: leave callbacks out.")
         if corpus is None:
             if docs is None: raise ValueError("fit needs documents: pass `docs` (a list of str) or a `corpus` from `preprocess`.")
-            corpus = preprocess(docs, self.vocab_size, self.stopwords, self.remove_numbers, self.min_words)
+            corpus = preprocess(docs, self.vocab_size, self.stopwords, self.remove_numbers, self.min_words, vocab=vocab)
         elif docs is not None: raise ValueError("pass either `docs` or `corpus`, not both.")
         elif not isinstance(corpus, Corpus):
             raise TypeError(f"corpus must be the Corpus that `preprocess` returns, not {type(corpus).__name__}.")
+        elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
         _check_corpus(corpus, self.n_topics)
         if labels is not None:
             warnings.warn("LDA is unsupervised and ignores `labels` in fit; pass them to `evaluate(labels=...)` to score "
                           "how well the topics recover them.", stacklevel=2)
-        model = LatentDirichletAllocation(n_components=self.n_topics, max_iter=self.max_iter, learning_method=self.learning_method,
-                                          batch_size=self.batch_size, doc_topic_prior=self.doc_topic_prior,
-                                          topic_word_prior=self.topic_word_prior, random_state=self.seed)
+        model = self._estimator()
         t0 = time.perf_counter()
         theta = model.fit_transform(corpus.bow)
         secs = time.perf_counter() - t0
         self.model, self.corpus, self.vocab = model, corpus, list(corpus.vocab)
-        if corpus.cleaning is not None:   # so that transform cleans new documents as the corpus was cleaned
-            self.stopwords, self.remove_numbers = corpus.cleaning["stopwords"], corpus.cleaning["remove_numbers"]
+        if corpus.cleaning is not None:   # so that transform (and attach_documents) clean documents as the corpus was cleaned
+            for k, v in corpus.cleaning.items(): setattr(self, k, v)
         self.doc_topic = _normalise(theta)
         self.history = {"n_iter": int(model.n_iter_), "seconds": secs, "seconds_per_iter": secs / max(int(model.n_iter_), 1)}
         if self.progress: print(f"LDA: {model.n_iter_} {self.learning_method} iterations on {len(corpus):,} documents in {secs:.1f} s")
         return self
+
+    def _estimator(self) -> LatentDirichletAllocation:
+        "scikit-learn's estimator with this model's settings, not fitted."
+        return LatentDirichletAllocation(n_components=self.n_topics, max_iter=self.max_iter, learning_method=self.learning_method,
+                                         batch_size=self.batch_size, doc_topic_prior=self.doc_topic_prior,
+                                         topic_word_prior=self.topic_word_prior, random_state=self.seed)
 
 def _normalise(theta):
     theta = np.asarray(theta, dtype=np.float64)
@@ -107,6 +121,9 @@ def topic_word_distribution(self:LDA) -> np.ndarray:
 @patch
 def transform(self:LDA,
               docs, # documents (list of str)
+              embeddings=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+              n_samples:int=0, # ignored: LDA's θ is its variational posterior's mean, with nothing to sample
+              seed:int|None=None, # ignored, as `n_samples`
              ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1
     "Topic mixture θ of each document, counting only the words of the fitted vocabulary."
     self._check_fitted()
@@ -122,4 +139,52 @@ LDA.topic_word_matrix = property(lambda self: self.topic_word_distribution,
                                  doc="(K, V) topic-word weights, for LDA its probabilities p(w|k) (the plots rank by them).")
 
 # %% ../nbs/12_baselines.ipynb #bf1a639a
-LDA.evaluate = CTM.evaluate
+LDA.evaluate, LDA._clean_for_model = CTM.evaluate, CTM._clean_for_model
+
+# %% ../nbs/12_baselines.ipynb #2eda55e0
+_LDA_HPARAMS = ("n_topics", "vocab_size", "stopwords", "remove_numbers", "min_words", "max_iter", "learning_method",
+                "batch_size", "doc_topic_prior", "topic_word_prior", "seed", "progress")
+_LDA_FITTED = ("doc_topic_prior_", "topic_word_prior_", "n_iter_", "n_batch_iter_", "bound_")   # scikit-learn's, besides λ
+
+@patch
+def save(self:LDA, path) -> Path:
+    "Save to folder `path` (λ as safetensors + config.json), atomically, as the CTM classes do; returns the path."
+    self._check_fitted()
+    hp = {k: getattr(self, k) for k in _LDA_HPARAMS}
+    if not isinstance(hp["stopwords"], (str, type(None))): hp["stopwords"] = sorted(hp["stopwords"])
+    config = dict(format_version=FORMAT_VERSION, ctm_nb_version=ctm_nb.__version__, model_class="LDA", inputs="bow",
+                  hparams=hp, vocab=self.vocab, embedding_dim=0, encoder=None, label_names=None,
+                  sklearn={k: getattr(self.model, k) for k in _LDA_FITTED}, history=self.history)
+    config = json.dumps(config, indent=1, default=_jsonable)      # fails here, before touching the disk
+    return _write_model_folder(path, {"components": torch.from_numpy(np.ascontiguousarray(self.model.components_))}, config)
+
+@patch(cls_method=True)
+def load(cls:LDA, path) -> LDA:
+    "Load an LDA saved with `save`."
+    path = Path(path).expanduser()
+    cfg = _model_config(path)
+    if cfg["model_class"] != "LDA":
+        raise TypeError(f"{path} holds a {cfg['model_class']}, not an LDA: use ctm_nb.ctm.{cfg['model_class']}.load.")
+    if not isinstance(cfg.get("sklearn"), dict) or set(cfg["sklearn"]) != set(_LDA_FITTED):
+        raise ValueError(f"{path}/config.json is damaged: its 'sklearn' entry must hold {list(_LDA_FITTED)}. Save the model again.")
+    try: lda = cls(**{k: v for k, v in cfg["hparams"].items() if k in _LDA_HPARAMS})
+    except (TypeError, ValueError) as e: raise ValueError(f"{path}/config.json holds invalid settings: {e}") from None
+    lam = _read_weights(path, {"components": torch.empty(lda.n_topics, len(cfg["vocab"]), dtype=torch.float64)}, cfg)["components"]
+    lam = lam.numpy()
+    if (lam <= 0).any(): raise ValueError(f"{path}/model.safetensors is damaged: λ must be positive. Save the model again.")
+    model = lda._estimator()
+    for k, v in cfg["sklearn"].items(): setattr(model, k, v)
+    model.components_, model.n_features_in_ = lam, lam.shape[1]
+    model.exp_dirichlet_component_ = np.exp(psi(lam) - psi(lam.sum(1, keepdims=True)))   # exp E_q[log β]
+    lda.model, lda.vocab, lda.history = model, cfg["vocab"], cfg.get("history")
+    return lda
+
+@patch
+def attach_documents(self:LDA,
+                     docs, # documents to show the model on, e.g. its training documents after `load`
+                    ) -> LDA: # self
+    "Give the model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
+    self._check_fitted()
+    corpus = self._clean_for_model(docs, self.min_words, "attach_documents")
+    self.doc_topic, self.corpus = _normalise(self.model.transform(corpus.bow)), corpus
+    return self

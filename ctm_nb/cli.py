@@ -18,32 +18,60 @@ from .visualize import save_figures
 __all__ = ['MODELS', 'read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #4906cebf
+def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
+    "The column names and the rows (dicts) of a CSV or TSV file."
+    try: csv.field_size_limit(sys.maxsize)
+    except OverflowError: csv.field_size_limit(2**31 - 1)   # (Windows: a C long is 32 bits)
+    tsv = delimiter == "\t"
+    with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
+        reader = csv.DictReader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL, strict=not tsv)
+        try: rows = list(reader)
+        except csv.Error as e:
+            raise ValueError(f"{path}, line {reader.line_num}: {e} (a quote opened and never closed?). Fix the quoting, "
+                             "or save the table as .tsv, which is read without quotes.") from None
+    return list(reader.fieldnames or []), rows
+
 def read_documents(path, # a .csv/.tsv file with a header, or a text file with one document per line
                    column:str="text", # CSV column holding the documents
                    labels_column:str|None=None, # optional CSV column holding gold labels
-                  ) -> tuple: # (documents, labels or None)
-    "Read documents (and optional labels) from a CSV column or a one-document-per-line text file."
+                  ) -> tuple: # (documents, labels or None), one of each per row or line of the file
+    "Read documents (and optional labels) from a CSV/TSV column or a one-document-per-line text file."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist.")
-    if path.suffix.lower() in (".csv", ".tsv"):
-        csv.field_size_limit(sys.maxsize)
-        with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
-            rows = list(csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
-        cols = list(rows[0]) if rows else []
-        for c in [column] + ([labels_column] if labels_column else []):
-            if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with --column.")
-        docs = [r[column] or "" for r in rows]
-        labels = [r[labels_column] for r in rows] if labels_column else None
-        if labels is not None and None in labels:   # a row that ends before the labels column
-            raise ValueError(f"{path}: row {labels.index(None) + 2} has no {labels_column!r} cell; give every row a label.")
-    else:
-        if labels_column: raise ValueError("--labels-column needs a CSV file.")
-        lines = re.split(r"\r\n|\n|\r", path.read_text(encoding="utf-8-sig"))   # (str.splitlines also splits at \f, \x1c, ...)
-        docs, labels = [l.strip() for l in lines if l.strip()], None
-    if not docs: raise ValueError(f"{path} holds no documents.")
+    if path.is_dir(): raise ValueError(f"{path} is a folder: pass the file with the documents.")
+    try:
+        if path.suffix.lower() in (".csv", ".tsv"):
+            cols, rows = _table_rows(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+            for c in [column] + ([labels_column] if labels_column else []):
+                if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with --column.")
+            docs = [r[column] or "" for r in rows]
+            labels = [r[labels_column] for r in rows] if labels_column else None
+            if labels is not None and (bad := [i for i, l in enumerate(labels) if l is None or not l.strip()]):
+                raise ValueError(f"{path}: row {bad[0] + 2} has no {labels_column!r} value ({len(bad)} row(s) without one); "
+                                 "give every row a label, e.g. 'unknown'.")
+        else:
+            if labels_column: raise ValueError("--labels-column needs a CSV file.")
+            text = path.read_text(encoding="utf-8-sig")
+            lines = re.split(r"\r\n|\n|\r", text)   # (str.splitlines also splits at \f, \x1c, ...)
+            if lines and lines[-1] == "": lines.pop()      # the line break that ends the last line
+            docs, labels = [l.strip() for l in lines], None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (in Excel: "
+                         "\"CSV UTF-8\").") from None
+    if not any(d.strip() for d in docs): raise ValueError(f"{path} holds no documents.")
     return docs, labels
 
 # %% ../nbs/07_cli.ipynb #b7b54bee
+def _check_report_folder(out:Path):
+    "Refuse a report folder that would overwrite other files: `out` must be new, empty, or an earlier report."
+    if out.is_file(): raise ValueError(f"the report folder {out} is a file: choose a folder, e.g. {out.with_suffix('')}_report.")
+    if not out.is_dir() or not any(out.iterdir()): return
+    try: cfg = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError): cfg = None
+    if not (isinstance(cfg, dict) and {"ctm_nb_version", "model_class", "settings"} <= set(cfg)):
+        raise ValueError(f"the report folder {out} holds other files than a ctm_nb report, which the report would "
+                         f"overwrite: choose a new folder, e.g. {out / 'ctm_report'}.")
+
 def write_report(tm, # a fitted model
                  docs:list, # the documents it was fitted on, in input order
                  out, # report folder (created)
@@ -53,7 +81,9 @@ def write_report(tm, # a fitted model
                 ) -> dict: # the metrics
     "Evaluate `tm` and write topics, document-topic matrix, metrics, config, the model and the plots into folder `out`."
     from ctm_nb.metrics import npmi
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out).expanduser()
+    _check_report_folder(out)              # new, empty, or an earlier report: never someone else's files
+    out.mkdir(parents=True, exist_ok=True)
     tm.save(out / "model")                 # first: whatever fails below, the trained model is kept
     metrics = tm.evaluate(labels=labels)
     topics = tm.topics(10)
@@ -77,6 +107,7 @@ def write_report(tm, # a fitted model
 MODELS = dict(combined=CombinedTM, zeroshot=ZeroShotTM, prodlda=ProdLDA)
 
 def _train_and_report(docs, labels, args, t0):
+    _check_report_folder(Path(args.out).expanduser())   # before training, not after it
     tm = MODELS[args.model](n_topics=args.n_topics, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                             vocab_size=args.vocab_size, validation_split=args.validation_split,
                             embedding_model=args.embedding_model, device=args.device, seed=args.seed)
@@ -136,4 +167,7 @@ def main(argv:list|None=None):
     "Entry point of the `ctm-nb` console script."
     args = parser().parse_args(argv)
     try: (demo if args.command == "demo" else train)(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e: sys.exit(f"ctm-nb: error: {e}")
+    except FloatingPointError as e:   # (its advice is for Python; here the learning rate is an option)
+        sys.exit(f"ctm-nb: error: training diverged ({str(e).split(';')[0]}): run again with a lower --lr, "
+                 f"e.g. --lr {args.lr / 10:g}.")
+    except (ValueError, OSError, RuntimeError, csv.Error) as e: sys.exit(f"ctm-nb: error: {e}")

@@ -61,7 +61,7 @@ class CTM:
         self.hidden_sizes, self.progress = tuple(hidden_sizes) if isinstance(hidden_sizes, (list, tuple)) else hidden_sizes, progress
         self._check_hparams()
         self.net, self.vocab, self.corpus, self.history, self.label_names = None, None, None, None, None
-        self.doc_topic, self.embedding_dim, self._fit_data = None, None, None
+        self.doc_topic, self.embedding_dim, self._fit_data, self._net_arch = None, None, None, None
         self.encoder = None   # after fit: the encoder of the training embeddings (None: unknown, given without a name)
 
     @property
@@ -197,11 +197,11 @@ def fit(self:CTM,
     with seeded(self.seed, dev):
         net = CTMNet(data.vocab_size, data.embedding_dim, self.n_topics, self.inputs, self.model_type,
                      self.hidden_sizes, self.activation, self.dropout, self.learn_priors, data.n_labels)
-    fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb))
+    fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb), corpus=corpus)
     # given embeddings come from the encoder the user named (None: unknown); computed ones from the one fit used
     encoder = None if self.inputs == "bow" else self.embedding_model if embeddings is not None else self._encoder_to_use()
     attrs = dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim, label_names=label_names,
-                 encoder=encoder, **(corpus.cleaning or {}))   # transform must clean new documents as the corpus was
+                 encoder=encoder, _net_arch=self._arch(), **(corpus.cleaning or {}))   # transform must clean new documents as the corpus was
     return self._train(net, fit_data, attrs, self.epochs, callbacks, None)
 
 # %% ../nbs/05_ctm.ipynb #d079348b
@@ -225,7 +225,7 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
     except BaseException:
         # fit_network rolled the network back to its last complete epoch; a resumed model (trained in place) gets its
         # θ recomputed to match, so a save now writes weights, history and θ that agree
-        if resume is not None: self.doc_topic = self._theta(fit_data["all"])
+        if resume is not None: self.doc_topic, self.corpus = self._theta(fit_data["all"]), fit_data["corpus"]
         raise
     for k, v in attrs.items(): setattr(self, k, v)
     self.net, self.history, self._fit_data = net, history, fit_data
@@ -241,7 +241,7 @@ def resume(self:CTM,
            lr:float|None=None, # new learning rate from now on (default: keep `self.lr`)
            callbacks=(), # functions called with each `EpochLog`; returning True stops training
           ) -> CTM: # self, trained further
-    "Continue the last `fit` (or `resume`) where it stopped, on the same documents; returns `self`."
+    "Continue the last `fit` (or `resume`) where it stopped, on the same documents (attached ones give way); returns `self`."
     self._check_fitted()
     if self._fit_data is None or self.history is None or self.history.state is None:
         raise RuntimeError(f"this {type(self).__name__} was loaded from disk: its training documents and optimizer state "
@@ -249,9 +249,22 @@ def resume(self:CTM,
     epochs = self.epochs if epochs is None else epochs
     _check_int("epochs", epochs, 1)
     if lr is not None: _check_float("lr", lr, 0, lo_open=True); self.lr = lr
-    self._check_hparams()
-    attrs = dict(vocab=self.vocab)
+    self._check_hparams(); self._check_arch("resume")
+    attrs = dict(vocab=self.vocab, corpus=self._fit_data["corpus"])   # (documents attached since fit give way to them)
     return self._train(self.net, self._fit_data, attrs, epochs, callbacks, self.history)
+
+_ARCH = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors")   # what builds the network
+
+@patch
+def _arch(self:CTM) -> dict:
+    return {k: tuple(v) if isinstance(v := getattr(self, k), list) else v for k in _ARCH}
+
+@patch
+def _check_arch(self:CTM, what:str):
+    "Refuse `what` when a setting that built the trained network was changed since: the network cannot follow it."
+    changed = [f"{k}={v!r} (the network was built with {self._net_arch[k]!r})" for k, v in self._arch().items()
+               if v != self._net_arch[k]]
+    if changed: raise ValueError(f"cannot {what}: {', '.join(changed)}. Set it back, or fit again with the new setting.")
 
 # %% ../nbs/05_ctm.ipynb #89d362ed
 @patch
@@ -345,9 +358,18 @@ def top_documents(self:CTM, topic:int, n:int=5) -> list: # (document index, θ s
     "The `n` training documents with the largest share of `topic`, as (index in your documents, share, text)."
     self._check_fitted()
     if not 0 <= topic < self.n_topics: raise IndexError(f"topic must be in 0..{self.n_topics - 1}, got {topic}.")
-    _check_corpus_held(self, "top_documents")
+    _check_int("n", n, 1); _check_corpus_held(self, "top_documents")
     best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n]
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]
+
+@patch
+def _clean_for_model(self:CTM, docs, min_words:int, what:str) -> Corpus:
+    "`docs` cleaned as the training documents were and counted with the model's vocabulary; kept with `min_words` or more."
+    try: return preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=min_words, vocab=self.vocab)
+    except ValueError as e:
+        if not str(e).startswith("Every document was dropped"): raise
+        raise ValueError(f"{what}: no document has {min_words} or more words of the model's vocabulary ({len(self.vocab)} "
+                         "words). Pass documents like the training documents (same language and subject).") from None
 
 @patch
 def attach_documents(self:CTM,
@@ -356,8 +378,7 @@ def attach_documents(self:CTM,
                     ) -> CTM: # self
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
-    corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=self.min_words,
-                        vocab=self.vocab)
+    corpus = self._clean_for_model(docs, self.min_words, "attach_documents")
     emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
     self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
     return self
@@ -389,8 +410,7 @@ def evaluate(self:CTM,
         corpus, theta = self.corpus, self.doc_topic
     else:
         docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below
-        corpus = preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=1, vocab=self.vocab)
-        theta = None
+        corpus, theta = self._clean_for_model(docs, 1, "evaluate"), None
     topics = self.topics(max(top_n, top_k))
     absent = _absent_words(topics, top_n, corpus.bow, self.vocab)
     if absent:   # coherence is undefined for them; the other scores do not need the reference corpus
@@ -468,20 +488,24 @@ def _config(self:CTM) -> dict:
 @patch
 def save(self:CTM, path) -> Path:
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
-    self._check_fitted()
+    self._check_fitted(); self._check_arch("save")
+    config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
+    return _write_model_folder(path, {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, config)
+
+def _write_model_folder(path, tensors:dict, config:str) -> Path:
+    "Write `tensors` (model.safetensors) and `config` (config.json) to the folder `path` atomically; returns the path."
     path = Path(path).expanduser()
     if path.is_file(): raise FileExistsError(f"{path} is a file: save a model to a folder path (e.g. {path.with_suffix('')}_model).")
     if path.is_dir() and not _is_model_folder(path):
         raise FileExistsError(f"{path} exists and holds other files than a ctm_nb model; save only replaces a saved "
                               f"model. Choose a new folder, e.g. {path / 'ctm_model'}.")
-    config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     old = path.with_name(f".{path.name}.old")
     moved = False
     try:
         os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp's folder is private (0700); a saved model gets the usual permissions
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, tmp / "model.safetensors")
+        save_file(tensors, tmp / "model.safetensors")
         with open(tmp / "config.json", "w", encoding="utf-8") as f:
             f.write(config); f.flush(); os.fsync(f.fileno())
         _fsync(tmp / "model.safetensors"); _fsync(tmp)
@@ -558,8 +582,8 @@ def _upgrade_v1(state:dict, inputs:str, vocab_size:int) -> dict:
             new[f"encoder.hidden.{int(i) - 1}.{rest}"] = v
     return new
 
-def _read_weights(path:Path, net:CTMNet, cfg:dict) -> dict:
-    "The tensors of `path`/model.safetensors (upgraded to the current format), checked against the network `net` they are for."
+def _read_weights(path:Path, want:dict, cfg:dict) -> dict:
+    "The tensors of `path`/model.safetensors (upgraded to the current format), checked against `want`, the state dict they are for."
     f = path / "model.safetensors"
     if not f.is_file(): raise FileNotFoundError(f"{path} has a config.json but no model.safetensors: the weights are missing.")
     try: state = load_file(f)                 # parses a header and copies numbers: never runs code
@@ -568,7 +592,6 @@ def _read_weights(path:Path, net:CTMNet, cfg:dict) -> dict:
         raise ValueError(f"{f} is not a readable safetensors file ({e}): it is truncated, corrupted or in another "
                          "format. Save the model again.") from None
     if cfg["format_version"] == 1: state = _upgrade_v1(state, cfg["inputs"], len(cfg["vocab"]))
-    want = net.state_dict()
     missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
     shapes = [(k, tuple(state[k].shape), tuple(want[k].shape)) for k in want.keys() & state.keys() if state[k].shape != want[k].shape]
     if missing or extra or shapes:
@@ -579,10 +602,8 @@ def _read_weights(path:Path, net:CTMNet, cfg:dict) -> dict:
     return state
 
 # %% ../nbs/05_ctm.ipynb #7f907b07
-@patch(cls_method=True)
-def load(cls:CTM, path, device="auto") -> CTM:
-    "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
-    path = Path(path).expanduser()
+def _model_config(path:Path) -> dict:
+    "The validated config of the saved model folder `path`, with errors that say what `path` is instead."
     if path.is_file():
         what = _sniff(path)
         raise ValueError(f"{path} is a file{f' ({what})' if what else ''}; a ctm_nb model is a folder with config.json and "
@@ -596,7 +617,15 @@ def load(cls:CTM, path, device="auto") -> CTM:
         pickles = [n for n in names if (what := _sniff(path / n)) and "pickle" in what]
         raise FileNotFoundError(f"{path} is not a saved ctm_nb model: it has no config.json (it holds {names[:6]})."
                                 + (f" {pickles[0]} is a pickle." + _PICKLE_HINT if pickles else ""))
-    cfg = _read_config(path)
+    return _read_config(path)
+
+@patch(cls_method=True)
+def load(cls:CTM, path, device="auto") -> CTM:
+    "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
+    path = Path(path).expanduser()
+    cfg = _model_config(path)
+    if cfg["model_class"] == "LDA":
+        raise TypeError(f"{path} holds the LDA baseline, not a {cls.__name__}: use ctm_nb.baselines.LDA.load.")
     klass = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}.get(cfg["model_class"])
     if klass is None or klass.inputs != cfg["inputs"]:
         raise ValueError(f"{path}/config.json names an unknown model class {cfg['model_class']!r} (inputs {cfg['inputs']!r}).")
@@ -610,8 +639,8 @@ def load(cls:CTM, path, device="auto") -> CTM:
     tm.encoder = cfg["encoder"] if "encoder" in cfg else hp.get("embedding_model") if tm.inputs != "bow" else None
     net = CTMNet(len(tm.vocab), tm.embedding_dim, tm.n_topics, tm.inputs, tm.model_type, tm.hidden_sizes,
                  tm.activation, tm.dropout, tm.learn_priors, len(tm.label_names or []))
-    net.load_state_dict(_read_weights(path, net, cfg))
-    tm.net = net.to(resolve_device(device)).eval()
+    net.load_state_dict(_read_weights(path, net.state_dict(), cfg))
+    tm.net, tm._net_arch = net.to(resolve_device(device)).eval(), tm._arch()
     return tm
 
 # %% ../nbs/05_ctm.ipynb #24064afa

@@ -187,7 +187,7 @@ class Corpus:
     vocab: list[str] # the vocabulary; word j is column j of `bow`
     bow: sp.csr_matrix # (len(kept), V) float32 word counts
     n_docs: int # number of documents the caller passed
-    cleaning: dict|None = None # how `preprocess` cleaned them: {"stopwords": ..., "remove_numbers": ...} (None: unknown)
+    cleaning: dict|None = None # how `preprocess` cleaned them: {"stopwords": ..., "remove_numbers": ..., "min_words": ...} (None: unknown)
 
     def __post_init__(self):
         self.kept, self.dropped = np.asarray(self.kept, dtype=np.int64), np.asarray(self.dropped, dtype=np.int64)
@@ -260,7 +260,7 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
         if len(used) < len(vocab): vocab, bow = [vocab[j] for j in used], bow[:, used].tocsr()
     return Corpus(texts=[docs[i] for i in kept], bow_texts=[" ".join(tokens[i]) for i in kept],
                   kept=kept, dropped=dropped, vocab=vocab, bow=bow, n_docs=len(docs),
-                  cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers))
+                  cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers, min_words=int(min_words)))
 
 # %% ../nbs/00_data.ipynb #155118ad
 def load_20newsgroups(subset:str="all", # "train", "test" or "all"

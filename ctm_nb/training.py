@@ -16,7 +16,7 @@ from .model import CTMNet
 from .embeddings import resolve_device
 
 # %% auto #0
-__all__ = ['seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
+__all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
 
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
@@ -165,7 +165,9 @@ def _set_rng_state(state:torch.Tensor, dev:torch.device):
     elif dev.type == "mps": torch.mps.set_rng_state(state)
     else: torch.set_rng_state(state)
 
-def top_words(net:CTMNet, vocab:list, n:int=10) -> list:
+EPOCH_WORDS = 10   # top words per topic that training reports after each epoch (`EpochLog.topics`)
+
+def top_words(net:CTMNet, vocab:list, n:int=EPOCH_WORDS) -> list:
     "The `n` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
     idx = net.beta.detach().topk(min(n, net.beta.shape[1]), dim=1).indices.cpu().numpy()
     return [[vocab[j] for j in row] for row in idx]

@@ -6,16 +6,17 @@ Docs: https://ctm-nb.github.io/ctm_nb/widgets.html.md"""
 
 # %% ../nbs/11_widgets.ipynb #f75ce8de
 from __future__ import annotations
-import html, shutil, sys, threading, time
+import html, numbers, re, shutil, sys, threading, time
 from dataclasses import dataclass
 import numpy as np
 import torch
 import ipywidgets as widgets
 from fastcore.basics import patch
 from matplotlib.figure import Figure
-from .data import bag_of_words
+from .data import bag_of_words, _as_docs
 from .embeddings import embed, resolve_device
-from .ctm import CombinedTM, ZeroShotTM, ProdLDA
+from .ctm import CombinedTM, ZeroShotTM, ProdLDA, _check_corpus_held
+from .training import EPOCH_WORDS
 from .visualize import draw_training, figure_png, relevant_words
 
 # %% auto #0
@@ -48,7 +49,9 @@ class GPUStatus:
     advice:str # what to do (empty when a GPU is in use)
     @property
     def ok(self) -> bool: return self.device != "cpu"
-    def __str__(self): return (f"GPU: {self.name}" if self.ok else f"No GPU: training runs on the CPU ({self.name}). ") + self.advice
+    def __str__(self):   # plain text for print() and terminals: the advice without its HTML tags
+        head = f"GPU: {self.name}" if self.ok else f"No GPU: training runs on the CPU ({self.name}). "
+        return head + html.unescape(re.sub(r"<[^>]+>", "", self.advice))
     def _repr_html_(self):
         colour, icon = ("#1b7f3b", "✅") if self.ok else ("#a35200", "⚠️")
         head = f"GPU: <b>{html.escape(self.name)}</b>" if self.ok else f"No GPU: training runs on the CPU ({html.escape(self.name)})."
@@ -74,13 +77,13 @@ def check_gpu(colab:bool|None=None, # override Colab detection (None: detect)
     else: advice = "That is fine for the tutorials' small corpora; for large ones, use a machine with a GPU (e.g. Colab: " + COLAB_GPU_STEPS + ")"
     return GPUStatus("cpu", cpu, colab, advice)
 
-# %% ../nbs/11_widgets.ipynb #4bcff924
+# %% ../nbs/11_widgets.ipynb #ebfb6ad1
 MODEL_CLASSES = {"CombinedTM": CombinedTM, "ZeroShotTM": ZeroShotTM, "ProdLDA": ProdLDA}
 
 def available_devices() -> list:
-    "The devices this machine can train on: 'auto', 'cpu', and 'cuda'/'mps' when present."
+    "The devices this machine can train on: 'auto', 'cpu', 'cuda' and 'cuda:0', 'cuda:1', … (one per GPU), 'mps'."
     out = ["auto", "cpu"]
-    if torch.cuda.is_available(): out += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())] * (torch.cuda.device_count() > 1)
+    if torch.cuda.is_available(): out += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): out.append("mps")
     return out
 
@@ -92,7 +95,13 @@ def topics_html(topics:list, # K lists of words, e.g. `EpochLog.topics`
                    f'<td style="padding:1px 8px">{html.escape(" ".join(w[:n_words]))}</td></tr>' for k, w in enumerate(topics))
     return f'<table class="ctm-topics" style="border-collapse:collapse;font-size:13px">{rows}</table>'
 
-# %% ../nbs/11_widgets.ipynb #d7f724ff
+def _check_control(name, v, lo, hi, where, kind=numbers.Integral):
+    "Refuse a value its control would change silently: clip it to [lo, hi], or (an int control) truncate it."
+    if isinstance(v, bool) or not isinstance(v, kind):
+        raise TypeError(f"{name} must be {'an int' if kind is numbers.Integral else 'a number'}, got {v!r} ({type(v).__name__}).")
+    if not lo <= v <= hi: raise ValueError(f"{name} must be between {lo:g} and {hi:g} in the {where}, got {v}.")
+
+# %% ../nbs/11_widgets.ipynb #84085453
 class TrainingDashboard(widgets.VBox):
     "Train a topic model from controls (model, K, epochs, batch size, learning rate, device) with live loss and topics, in a background thread."
     def __init__(self,
@@ -105,7 +114,7 @@ class TrainingDashboard(widgets.VBox):
                  lr:float=2e-3, # initial learning rate
                  device:str="auto", # initial device
                  seed:int|None=0, # seed of every run (None: unseeded)
-                 n_words:int=8, # top words shown per topic
+                 n_words:int=8, # top words shown per topic (at most EPOCH_WORDS, the 10 that training reports)
                  plot_every:float=0.5, # redraw the loss plot at most this often (seconds)
                  **model_kwargs, # other arguments of the model's constructor, e.g. vocab_size=1000
                 ):
@@ -113,12 +122,14 @@ class TrainingDashboard(widgets.VBox):
         if device not in (devices := available_devices()):
             raise ValueError(f"device must be one of {devices} on this machine, got {device!r}.")
         for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
-                                ("lr", lr, 1e-5, 0.1)]:   # the controls' ranges: a value outside would be clipped silently
-            if not lo <= v <= hi: raise ValueError(f"{name} must be between {lo:g} and {hi:g} in the dashboard, got {v}.")
-        self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = list(docs), embeddings, seed, n_words, plot_every
+                                ("lr", lr, 1e-5, 0.1), ("n_words", n_words, 1, EPOCH_WORDS)]:   # the controls' ranges
+            _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
+        self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
+        MODEL_CLASSES[model](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
+                             progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
+        self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = _as_docs(docs), embeddings, seed, n_words, plot_every
         self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
                                # with embedding_model=..., or the models cannot embed new documents the same way)
-        self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
         self.model, self.error, self.logs, self.thread = None, None, [], None
         self._stop_flag, self._last_plot = threading.Event(), 0.0
         st = dict(style={"description_width": "90px"}, layout=widgets.Layout(width="230px"))
@@ -196,6 +207,9 @@ def _train(self:TrainingDashboard, cfg:dict):
             self.embeddings = embed(self.docs, self._encoder, max_seq_length=tm.max_seq_length,
                                     device=None if tm.device == "auto" else tm.device, progress=False)
         self.status.value = f"Training {klass.__name__} with {tm.n_topics} topics…"
+        if self._stop_flag.is_set():   # Stop pressed while the embeddings were computed: no epoch to wait for
+            msg, style = "Stopped before training; the embeddings are kept for the next <b>Start</b>.", "warning"
+            return
         if self._encoder is not None: tm.embedding_model = self._encoder   # the name fit records for given embeddings
         tm.fit(self.docs, embeddings=None if klass is ProdLDA else self.embeddings, callbacks=[self._on_epoch])
         self.model = tm
@@ -252,13 +266,15 @@ class TopicExplorer(widgets.VBox):
     def __init__(self,
                  tm, # a fitted model (with its training corpus)
                  topic:int=0, # initial topic
-                 lam:float=0.6, # initial λ
-                 n_words:int=15, # words shown
-                 n_docs:int=5, # documents shown
+                 lam:float=0.6, # initial λ, in [0, 1]
+                 n_words:int=15, # words shown, 5 to 40
+                 n_docs:int=5, # documents shown, 1 to 20
                  chars:int=300, # characters shown per document
                 ):
-        tm._check_fitted()
-        if tm.corpus is None: raise ValueError("the topic explorer needs the training corpus: use a model fitted in this session.")
+        _check_corpus_held(tm, "the topic explorer")   # p(w) and the documents come from the training documents
+        if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
+        for name, v, lo, hi in [("n_words", n_words, 5, 40), ("n_docs", n_docs, 1, 20), ("lam", lam, 0, 1)]:   # the sliders' ranges
+            _check_control(name, v, lo, hi, "topic explorer", numbers.Real if name == "lam" else numbers.Integral)
         self.tm, self.chars, self.words, self.documents = tm, chars, [], []
         names = [(f"{k}: {' '.join(w)}", k) for k, w in enumerate(tm.topics(4))]
         self.topic = widgets.Dropdown(options=names, value=topic, description="topic", layout=widgets.Layout(width="420px"))

@@ -47,9 +47,15 @@ def test_read_documents_takes_files_as_people_write_them(tmp_path):
     (tmp_path / "excel.csv").write_bytes("\ufefftext,label\nfirst doc,a\nsecond doc,b\n".encode("utf-8"))   # Excel's "CSV UTF-8"
     assert read_documents(tmp_path / "excel.csv", labels_column="label") == (["first doc", "second doc"], ["a", "b"])
     (tmp_path / "short_row.csv").write_text("text,label\nfirst doc,a\nsecond doc\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="row 3 has no 'label' cell"): read_documents(tmp_path / "short_row.csv", labels_column="label")
+    with pytest.raises(ValueError, match="row 3 has no 'label' value"): read_documents(tmp_path / "short_row.csv", labels_column="label")
     (tmp_path / "lines.txt").write_text("one\fpage break inside\r\ntwo\n\nthree\rfour\n", encoding="utf-8")
-    assert read_documents(tmp_path / "lines.txt")[0] == ["one\fpage break inside", "two", "three", "four"]
+    assert read_documents(tmp_path / "lines.txt")[0] == ["one\fpage break inside", "two", "", "three", "four"]   # line i: doc i
+    (tmp_path / "latin1.csv").write_bytes("text\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8 text.*save it as UTF-8"): read_documents(tmp_path / "latin1.csv")
+    with pytest.raises(ValueError, match="is a folder"): read_documents(tmp_path)
+    (tmp_path / "header_only.csv").write_text("title,body\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"no column 'text'; its columns are \['title', 'body'\]"):
+        read_documents(tmp_path / "header_only.csv")
 
 def test_a_failing_report_keeps_the_trained_model(tmp_path, monkeypatch):
     from ctm_nb.cli import write_report
@@ -60,3 +66,39 @@ def test_a_failing_report_keeps_the_trained_model(tmp_path, monkeypatch):
     with pytest.raises(ZeroDivisionError): write_report(tm, docs, tmp_path / "report", figures=False)
     assert ProdLDA.load(tmp_path / "report" / "model").topics(3) == tm.topics(3)
     assert not (tmp_path / "report" / "metrics.json").exists()
+
+
+def test_blank_lines_keep_doc_topic_rows_on_their_lines(tmp_path):
+    lines = [f"apple banana cherry {w} {w}" for w in ["date", "elder", "fig", "grape"] * 8]
+    lines.insert(3, ""); lines.insert(10, "   ")
+    (tmp_path / "docs.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = ctm_nb("train", tmp_path / "docs.txt", "--model", "prodlda", "--n-topics", "2", "--epochs", "2", "--device", "cpu",
+               "--out", tmp_path / "report")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = list(csv.reader(open(tmp_path / "report" / "doc_topic.csv")))[1:]
+    assert len(rows) == len(lines) and [i for i, row in enumerate(rows) if row[1] == ""] == [3, 10]
+
+
+def test_the_report_folder_is_checked_before_training(tmp_path, monkeypatch):
+    from ctm_nb import cli
+    from ctm_nb.ctm import CTM
+    monkeypatch.setattr(CTM, "fit", lambda *a, **k: pytest.fail("training started before --out was checked"))
+    (tmp_path / "docs.txt").write_text("apple banana\ncherry date\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "project").mkdir(); (tmp_path / "project" / "config.json").write_text('{"my": "settings"}', encoding="utf-8")
+    for out, msg in [(tmp_path / "notes.txt", "is a file"), (tmp_path / "project", "holds other files")]:
+        with pytest.raises(SystemExit, match=msg): cli.main(["train", str(tmp_path / "docs.txt"), "--out", str(out)])
+    assert (tmp_path / "project" / "config.json").read_text() == '{"my": "settings"}'   # untouched
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "earlier" / "config.json").write_text('{"ctm_nb_version": "0.1.0", "model_class": "CombinedTM", "settings": {}}')
+    cli._check_report_folder(tmp_path / "earlier")   # an earlier report may be replaced
+
+
+def test_a_diverged_run_tells_the_cli_user_what_to_change(tmp_path, monkeypatch):
+    from ctm_nb import cli
+    from ctm_nb.ctm import CTM
+    def diverge(*a, **k): raise FloatingPointError("the training loss became nan in epoch 2; the model was reset ...")
+    monkeypatch.setattr(CTM, "fit", diverge)
+    (tmp_path / "docs.txt").write_text("apple banana\ncherry date\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"diverged \(the training loss became nan in epoch 2\).*--lr 0.0002"):
+        cli.main(["train", str(tmp_path / "docs.txt"), "--out", str(tmp_path / "r")])

@@ -504,3 +504,35 @@ def test_vocabulary_words_absent_from_the_documents_are_named_at_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model(epochs=1).fit(DOCS, embeddings=EMB)                     # a vocabulary built from the documents: no warning
+
+
+def test_resume_after_attach_documents_goes_back_to_the_training_documents():
+    tm = model(epochs=2).fit(DOCS, embeddings=EMB)
+    tm.attach_documents(DOCS[:40], embeddings=EMB[:40])
+    assert len(tm.corpus) == 40 and tm.doc_topic.shape == (40, 3)
+    tm.resume(epochs=1)
+    assert len(tm.corpus) == len(DOCS) and tm.doc_topic.shape == (len(DOCS), 3)   # documents and θ agree again
+    assert np.array_equal(tm.doc_topic, tm._theta(tm._fit_data["all"]))
+    tm.attach_documents(DOCS[:40], embeddings=EMB[:40])
+    with pytest.raises(ZeroDivisionError): tm.resume(epochs=2, callbacks=[lambda log: 1 / 0])   # a failed resume, too
+    assert len(tm.corpus) == tm.doc_topic.shape[0] == len(DOCS)
+
+
+@pytest.mark.parametrize("setting, value", [("n_topics", 5), ("activation", "relu"), ("hidden_sizes", (50,))])
+def test_architecture_changed_after_fit_is_refused_by_save_and_resume(tmp_path, setting, value):
+    tm = model(epochs=1).fit(DOCS, embeddings=EMB)
+    old = getattr(tm, setting)
+    setattr(tm, setting, value)
+    for act in (lambda: tm.save(tmp_path / "m"), lambda: tm.resume(epochs=1)):
+        with pytest.raises(ValueError, match=f"{setting}=.*built with"): act()
+    assert not (tmp_path / "m").exists()
+    setattr(tm, setting, old)
+    loaded = CombinedTM.load(tm.save(tmp_path / "m"), device="cpu")       # set back: saved, and the copy is the same
+    assert np.allclose(loaded.transform(DOCS[:5], embeddings=EMB[:5]), tm.transform(DOCS[:5], embeddings=EMB[:5]), atol=1e-6)
+    tm.hidden_sizes = list(tm.hidden_sizes); tm.save(tmp_path / "m")      # a list of the same widths is the same network
+
+
+def test_top_documents_and_evaluate_explain_bad_requests(fitted):
+    with pytest.raises(ValueError, match="n must be"): fitted.top_documents(0, n=-2)
+    with pytest.raises(ValueError, match="no document has 1 or more words of the model's vocabulary"):
+        fitted.evaluate(["das ist ein ganz anderer text", "noch einer"])
