@@ -54,7 +54,8 @@ class LDA:
     @property
     def fitted(self) -> bool: return self.model is not None
     def __repr__(self):
-        state = f"fitted on {len(self.corpus)} documents, V={len(self.vocab)}" if self.fitted else "not fitted"
+        n = len(self.corpus) if self.corpus is not None else "?"   # (a loaded model has no documents until attached)
+        state = f"fitted on {n} documents, V={len(self.vocab)}" if self.fitted else "not fitted"
         return f"LDA(n_topics={self.n_topics}, learning_method={self.learning_method!r}, {state})"
     def _check_fitted(self):
         if not self.fitted: raise RuntimeError("this LDA is not fitted yet: call `.fit(docs)` first.")
@@ -159,7 +160,10 @@ def save(self:LDA, path) -> Path:
     return _write_model_folder(path, {"components": torch.from_numpy(np.ascontiguousarray(self.model.components_))}, config)
 
 @patch(cls_method=True)
-def load(cls:LDA, path) -> LDA:
+def load(cls:LDA,
+         path, # the folder `save` wrote
+         device=None, # ignored: scikit-learn's LDA runs on the CPU (taken so that every model loads alike)
+        ) -> LDA:
     "Load an LDA saved with `save`."
     path = Path(path).expanduser()
     cfg = _model_config(path)

@@ -6,30 +6,44 @@ Docs: https://ctm-nb.github.io/ctm_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #6a82c193
 from __future__ import annotations
-import argparse, csv, json, re, sys, time
+import argparse, csv, json, re, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import ctm_nb
 from .data import load_bbc
-from .ctm import CombinedTM, ZeroShotTM, ProdLDA
+from .ctm import CombinedTM, ZeroShotTM, ProdLDA, _check_corpus_held
 from .visualize import save_figures
 
 # %% auto #0
 __all__ = ['MODELS', 'read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #4906cebf
+def _parse_table(path:Path, delimiter:str, quoting:int) -> tuple[list, list]:
+    "The column names and the rows (dicts) of a CSV/TSV file; a csv.Error names the row where parsing failed."
+    with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
+        reader = csv.DictReader(f, delimiter=delimiter, quoting=quoting, strict=True)
+        try: rows = list(reader)
+        except csv.Error as e:   # (line_num still counts the lines before the row that failed)
+            hint = ("a quote opened and never closed" if "unexpected end of data" in str(e) else
+                    "a quote inside a text that is not quoted as a whole: quote the text and double its quotes (\"\")")
+            raise csv.Error(f"{path}: the row starting at line {reader.line_num + 1} does not parse ({e}): {hint}.") from None
+    return list(reader.fieldnames or []), rows
+
 def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
-    "The column names and the rows (dicts) of a CSV or TSV file."
+    "The column names and the rows of a CSV (quotes as spreadsheets write them) or TSV (those quotes, or none)."
     try: csv.field_size_limit(sys.maxsize)
     except OverflowError: csv.field_size_limit(2**31 - 1)   # (Windows: a C long is 32 bits)
-    tsv = delimiter == "\t"
-    with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
-        reader = csv.DictReader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL, strict=not tsv)
-        try: rows = list(reader)
-        except csv.Error as e:
-            raise ValueError(f"{path}, line {reader.line_num}: {e} (a quote opened and never closed?). Fix the quoting, "
-                             "or save the table as .tsv, which is read without quotes.") from None
-    return list(reader.fieldnames or []), rows
+    try:
+        cols, rows = _parse_table(path, delimiter, csv.QUOTE_MINIMAL)
+        merged = delimiter == "\t" and any(v and "\t" in v and "\n" in v for r in rows for v in r.values() if isinstance(v, str))
+        if not merged: return cols, rows   # (a quoted TSV text holding a tab and a line break: lines merged by a stray quote)
+        problem = "a text holds tabs and line breaks, which a quote that never closed would give"
+    except csv.Error as e:
+        if delimiter != "\t": raise ValueError(f"{e} Or save the table as .tsv without quotes.") from None
+        problem = str(e)
+    warnings.warn(f"{path} is not quoted TSV ({problem}); it is read as plain tab-separated lines, without quotes.",
+                  stacklevel=3)
+    return _parse_table(path, delimiter, csv.QUOTE_NONE)
 
 def read_documents(path, # a .csv/.tsv file with a header, or a text file with one document per line
                    column:str="text", # CSV column holding the documents
@@ -65,7 +79,7 @@ def read_documents(path, # a .csv/.tsv file with a header, or a text file with o
 def _check_report_folder(out:Path):
     "Refuse a report folder that would overwrite other files: `out` must be new, empty, or an earlier report."
     if out.is_file(): raise ValueError(f"the report folder {out} is a file: choose a folder, e.g. {out.with_suffix('')}_report.")
-    if not out.is_dir() or not any(out.iterdir()): return
+    if not out.is_dir() or all(p.name.startswith(".") for p in out.iterdir()): return   # (.DS_Store, .ipynb_checkpoints)
     try: cfg = json.loads((out / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError): cfg = None
     if not (isinstance(cfg, dict) and {"ctm_nb_version", "model_class", "settings"} <= set(cfg)):
@@ -82,9 +96,16 @@ def write_report(tm, # a fitted model
     "Evaluate `tm` and write topics, document-topic matrix, metrics, config, the model and the plots into folder `out`."
     from ctm_nb.metrics import npmi
     out = Path(out).expanduser()
+    _check_corpus_held(tm, "write_report")   # the report shows the model's documents
     _check_report_folder(out)              # new, empty, or an earlier report: never someone else's files
     out.mkdir(parents=True, exist_ok=True)
-    tm.save(out / "model")                 # first: whatever fails below, the trained model is kept
+    hist = tm.history   # a CTM's History, or the LDA baseline's dict
+    run = (dict(epochs_run=len(hist), stopped=hist.stopped) if hasattr(hist, "stopped") else
+           dict(iterations=hist["n_iter"]) if isinstance(hist, dict) else {})
+    cfg = dict(ctm_nb_version=ctm_nb.__version__, model_class=type(tm).__name__, n_docs=len(docs), n_kept=len(tm.corpus),
+               **run, settings=settings or {})
+    (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str), encoding="utf-8")   # first: marks the folder
+    tm.save(out / "model")                 # next: whatever fails below, the trained model is kept
     metrics = tm.evaluate(labels=labels)
     topics = tm.topics(10)
     per_topic = npmi(topics, tm.corpus.bow_texts, window=10)
@@ -97,9 +118,6 @@ def write_report(tm, # a fitted model
         for i, row in enumerate(theta):
             w.writerow([i, "" if np.isnan(row[0]) else int(row.argmax())] + ["" if np.isnan(v) else f"{v:.5f}" for v in row])
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    cfg = dict(ctm_nb_version=ctm_nb.__version__, model_class=type(tm).__name__, n_docs=len(docs), n_kept=len(tm.corpus),
-               epochs_run=len(tm.history), stopped=tm.history.stopped, settings=settings or {})
-    (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str), encoding="utf-8")
     if figures: save_figures(tm, out, labels)
     return metrics
 

@@ -257,13 +257,14 @@ _ARCH = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "lea
 
 @patch
 def _arch(self:CTM) -> dict:
-    return {k: tuple(v) if isinstance(v := getattr(self, k), list) else v for k in _ARCH}
+    return {k: getattr(self, k) for k in _ARCH}
 
 @patch
 def _check_arch(self:CTM, what:str):
     "Refuse `what` when a setting that built the trained network was changed since: the network cannot follow it."
+    def same(a, b): return math.isclose(a, b, rel_tol=1e-6) if isinstance(a, float) and isinstance(b, float) else a == b
     changed = [f"{k}={v!r} (the network was built with {self._net_arch[k]!r})" for k, v in self._arch().items()
-               if v != self._net_arch[k]]
+               if not same(v, self._net_arch[k])]   # (floats to rounding: np.float32(0.2) is stored as 0.20000000298)
     if changed: raise ValueError(f"cannot {what}: {', '.join(changed)}. Set it back, or fit again with the new setting.")
 
 # %% ../nbs/05_ctm.ipynb #89d362ed
@@ -415,7 +416,8 @@ def evaluate(self:CTM,
     absent = _absent_words(topics, top_n, corpus.bow, self.vocab)
     if absent:   # coherence is undefined for them; the other scores do not need the reference corpus
         shown = ", ".join(map(repr, absent[:20])) + (" ..." if len(absent) > 20 else "")
-        warnings.warn(f"{len(absent)} topic word(s) never occur in {'the training corpus' if docs is None else 'these documents'}"
+        where = "the model's documents" if docs is None else "these documents"
+        warnings.warn(f"{len(absent)} topic word(s) never occur in {where}"
                       f": {shown}. NPMI and C_V are undefined for them, so npmi_window, npmi_doc and c_v are NaN; "
                       "score coherence on a larger reference corpus (e.g. the training documents).", stacklevel=2)
     res = evaluate_topics(topics, None if absent else corpus.bow_texts, bow=None if absent else corpus.bow,
@@ -488,7 +490,7 @@ def _config(self:CTM) -> dict:
 @patch
 def save(self:CTM, path) -> Path:
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
-    self._check_fitted(); self._check_arch("save")
+    self._check_fitted(); self._check_hparams(); self._check_arch("save")
     config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     return _write_model_folder(path, {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, config)
 

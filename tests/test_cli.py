@@ -66,6 +66,21 @@ def test_a_failing_report_keeps_the_trained_model(tmp_path, monkeypatch):
     with pytest.raises(ZeroDivisionError): write_report(tm, docs, tmp_path / "report", figures=False)
     assert ProdLDA.load(tmp_path / "report" / "model").topics(3) == tm.topics(3)
     assert not (tmp_path / "report" / "metrics.json").exists()
+    monkeypatch.undo()
+    write_report(tm, docs, tmp_path / "report", figures=False)   # the half-written report is ours: it can be redone
+    assert (tmp_path / "report" / "metrics.json").exists()
+
+
+def test_write_report_of_the_lda_baseline(tmp_path):
+    from ctm_nb.cli import write_report
+    from ctm_nb.baselines import LDA
+    docs = [f"apple banana cherry {w} {w}" for w in ["date", "elder", "fig", "grape"] * 10]
+    lda = LDA(n_topics=2, seed=0, progress=False).fit(docs)
+    (tmp_path / "report").mkdir(); (tmp_path / "report" / ".DS_Store").write_bytes(b"")   # a hidden file is no one's report
+    write_report(lda, docs, tmp_path / "report", figures=False)
+    cfg = json.loads((tmp_path / "report" / "config.json").read_text())
+    assert cfg["model_class"] == "LDA" and cfg["iterations"] == lda.history["n_iter"]
+    assert LDA.load(tmp_path / "report" / "model").topics(3) == lda.topics(3)
 
 
 def test_blank_lines_keep_doc_topic_rows_on_their_lines(tmp_path):

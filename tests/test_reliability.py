@@ -529,7 +529,13 @@ def test_architecture_changed_after_fit_is_refused_by_save_and_resume(tmp_path, 
     setattr(tm, setting, old)
     loaded = CombinedTM.load(tm.save(tmp_path / "m"), device="cpu")       # set back: saved, and the copy is the same
     assert np.allclose(loaded.transform(DOCS[:5], embeddings=EMB[:5]), tm.transform(DOCS[:5], embeddings=EMB[:5]), atol=1e-6)
-    tm.hidden_sizes = list(tm.hidden_sizes); tm.save(tmp_path / "m")      # a list of the same widths is the same network
+
+
+def test_save_accepts_the_same_settings_and_refuses_invalid_ones(tmp_path):
+    tm = model(epochs=1, dropout=np.float32(0.2)).fit(DOCS, embeddings=EMB)    # stored as 0.20000000298...
+    tm.dropout = 0.2; tm.save(tmp_path / "m")                                   # the same dropout, to rounding
+    tm.n_topics = 3.0                                                            # equal to 3, but not an int
+    with pytest.raises(TypeError, match="n_topics must be an int"): tm.save(tmp_path / "m")
 
 
 def test_top_documents_and_evaluate_explain_bad_requests(fitted):
