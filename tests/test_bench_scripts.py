@@ -1,4 +1,4 @@
-"Smoke tests of the bench scripts (speed, npmi_study, profile_step, graph_variants) on a small 20 Newsgroups sample (their full runs take minutes)."
+"Smoke tests of the bench scripts (speed, npmi_study, profile_step, graph_variants, blas_path) on a small 20 Newsgroups sample (their full runs take minutes)."
 import importlib.util, json, sys
 from pathlib import Path
 import numpy as np
@@ -103,3 +103,15 @@ def test_npmi_study_without_common_words():
     assert (np.asarray((counted.bow > 0).mean(0)).ravel() <= 0.4).all()
     assert [corpus.texts[i] for i in new.kept] == new.texts   # rows still aligned...
     assert new_emb[:, 0].tolist() == new.kept.tolist()        # ...and so are their embeddings
+
+def test_blas_path_measures_both_mkl_code_paths(sample_embeddings, tmp_path):
+    import shutil, torch
+    if not (shutil.which("cc") or shutil.which("gcc")): pytest.skip("no C compiler to build the shim")
+    if "Math Kernel Library" not in torch.__config__.show(): pytest.skip("this torch does not use MKL")
+    rep = load("blas_path").main(["--rounds", "1", "--no-reference", "--n-docs", "300", "--embeddings-file", sample_embeddings,
+                                  "--out", str(tmp_path)])
+    for path in ("generic", "intel"):
+        (run,) = rep["runs"][path]
+        assert run["gflops_2000"] > 1 and run["ctm_nb_s_per_epoch"] > 0 and "reference_s_per_epoch" not in run
+    md = (tmp_path / "blas_path.md").read_text()
+    assert "| generic (MKL's choice on this CPU) |" in md and "| Intel's (LD_PRELOAD shim) |" in md
