@@ -33,16 +33,10 @@ def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
     "The column names and the rows of a CSV (quotes as spreadsheets write them) or TSV (those quotes, or none)."
     try: csv.field_size_limit(sys.maxsize)
     except OverflowError: csv.field_size_limit(2**31 - 1)   # (Windows: a C long is 32 bits)
-    try:
-        cols, rows = _parse_table(path, delimiter, csv.QUOTE_MINIMAL)
-        merged = delimiter == "\t" and any(v and "\t" in v and "\n" in v for r in rows for v in r.values() if isinstance(v, str))
-        if not merged: return cols, rows   # (a quoted TSV text holding a tab and a line break: lines merged by a stray quote)
-        problem = "a text holds tabs and line breaks, which a quote that never closed would give"
+    try: return _parse_table(path, delimiter, csv.QUOTE_MINIMAL)
     except csv.Error as e:
         if delimiter != "\t": raise ValueError(f"{e} Or save the table as .tsv without quotes.") from None
-        problem = str(e)
-    warnings.warn(f"{path} is not quoted TSV ({problem}); it is read as plain tab-separated lines, without quotes.",
-                  stacklevel=3)
+        warnings.warn(f"{path} is not quoted TSV ({e}); it is read as plain tab-separated lines, without quotes.", stacklevel=3)
     return _parse_table(path, delimiter, csv.QUOTE_NONE)
 
 def read_documents(path, # a .csv/.tsv file with a header, or a text file with one document per line
