@@ -189,7 +189,7 @@ def fit(self:CTM,
               f"are left out of training (indices in `.corpus.dropped`).")
     if self.inputs != "bow" and embeddings is None:
         emb = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
-                    device=resolve_device(self.device))
+                    device=self.device)   # ("auto" lets embed spread a large corpus over several GPUs)
     data = TopicData(corpus.bow, emb, lab, len(label_names) if lab is not None else None)
     valid = None
     if self.validation_split: data, valid = data.split(self.validation_split, seed=self.seed)
@@ -287,7 +287,7 @@ def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.n
                          "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
                          "documents the same way: pass `embeddings=` for them, made by that same encoder (or, if you "
                          "know it, name it: `tm.encoder = 'all-MiniLM-L6-v2'`, or embedding_model= before fit).")
-    return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=resolve_device(self.device),
+    return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
                  progress=self.progress if progress is None else progress, cache_dir=cache_dir)
 
 @patch

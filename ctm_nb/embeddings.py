@@ -294,10 +294,14 @@ def _model_max_length(model) -> int|None:
 
 MULTI_DEVICE_MIN_TEXTS = 10_000   # below this, starting one process per device costs more than it saves
 
-def _parallel_devices(devices:list|None, n_texts:int) -> list|None:
-    "The devices to encode on at once, or None for one device: `devices` as given, else every GPU when there are several."
-    if devices is not None: return [str(d) for d in devices] if len(devices) > 1 else None
+def _parallel_devices(devices:list|None, n_texts:int, device=None) -> list|None:
+    "The devices to encode on: `devices` as given (each checked), else every GPU when there are several, 10,000+ texts and `device` leaves the choice to us (None/'auto'); None: the one device."
     import torch
+    if devices is not None:
+        if isinstance(devices, (str, torch.device)) or not isinstance(devices, (list, tuple)) or not devices:
+            raise TypeError(f"devices must be a non-empty list of devices, e.g. ['cuda:0', 'cuda:1'], got {devices!r}.")
+        return [resolve_device(str(d)) for d in devices]
+    if device not in (None, "auto"): return None   # a device you chose is one device
     n = torch.cuda.device_count()
     return [f"cuda:{i}" for i in range(n)] if n > 1 and n_texts >= MULTI_DEVICE_MIN_TEXTS else None
 
@@ -315,12 +319,14 @@ def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int|None, 
     with _encoder_lock(model):
         old = model.max_seq_length
         settable = old is None or isinstance(old, int)   # a static-embedding model reads whole texts (its limit is inf)
+        home = model.device if isinstance(device, list) else None   # sentence-transformers' pool moves it to the CPU
         try:
             if max_seq_length is not None and settable: model.max_seq_length = max_seq_length
             kw = {} if device is None else {"device": device}
             return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
         finally:
             if settable: model.max_seq_length = old
+            if home is not None: model.to(home)
 
 # %% ../nbs/01_embeddings.ipynb #b082cf2b
 def _encode_callable(fn, texts:list[str], batch_size:int, progress:bool) -> np.ndarray:
@@ -349,7 +355,7 @@ def embed(
     device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
     progress:bool=True, # show a progress bar
-    devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several and 10,000+ texts
+    devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several, 10,000+ texts and no `device` was chosen
 ) -> np.ndarray: # float32 array of shape (len(texts), D)
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
     texts = _as_docs(texts, "texts")
@@ -361,6 +367,10 @@ def embed(
     is_st = not is_name and _is_sentence_transformer(model)
     if not (is_name or is_st or callable(model)):
         raise TypeError(f"`model` must be a model name or path, a SentenceTransformer, or a callable, got {type(model).__name__}.")
+    if devices is not None and not (is_name or is_st):
+        raise ValueError("devices= spreads a sentence-transformers model over several devices; a callable encoder runs "
+                         "where it runs: leave devices out.")
+    par = _parallel_devices(devices, len(texts), device)
     root = _cache_root(cache_dir)
     folder = None if root is None else root / "embeddings"
     def cache_path(model_id, msl): return None if (folder is None or model_id is None) else folder / f"{_cache_key(model_id, msl, texts)}.npy"
@@ -394,7 +404,7 @@ def embed(
             if (hit := _load_cached(path, len(texts))) is not None: return hit
     if encoder is None: out = _encode_callable(model, texts, batch_size, progress)
     else:
-        dev = _parallel_devices(devices, len(texts)) or (resolve_device(device) if is_st and device is not None else None)
+        dev = (par if len(par) > 1 else par[0]) if par else resolve_device(device) if is_st and device is not None else None
         out = _encode_st(encoder, texts, batch_size, msl, dev, progress)
 
     out = check_embeddings(out, n_docs=len(texts))

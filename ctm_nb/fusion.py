@@ -82,6 +82,7 @@ def _torch_to_scipy(t:torch.Tensor):
     if t.layout == torch.sparse_coo:
         t = t.coalesce(); (r, c), v = t.indices().numpy(), t.values().numpy()
         return sp.csr_matrix((v, (r, c)), shape=tuple(t.shape))
+    if t.layout in (torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc): t = t.to_sparse_csr()
     if t.layout == torch.sparse_csr:
         return sp.csr_matrix((t.values().numpy(), t.col_indices().numpy(), t.crow_indices().numpy()), shape=tuple(t.shape))
     return t.numpy()
@@ -95,8 +96,8 @@ def _check_bow(bow):
     if bow.shape[0] == 0: raise ValueError("bow has no documents: pass at least one document.")
     if bow.nnz and (not np.isfinite(bow.data).all() or (bow.data < 0).any()):
         raise ValueError("bow must hold finite, non-negative word counts.")
-    bow.sort_indices()
-    return bow
+    # sorted_indices() copies: sorting in place would reorder the caller's matrix, whose arrays csr_matrix may share
+    return bow if bow.has_sorted_indices else bow.sorted_indices()
 
 def _check_rows(name, arr, n):
     if arr.shape[0] != n:
@@ -115,7 +116,7 @@ class TopicData:
         self.bow = _check_bow(bow)
         n = self.bow.shape[0]
         if embeddings is not None:
-            if isinstance(embeddings, torch.Tensor): embeddings = embeddings.detach().cpu().numpy()
+            if isinstance(embeddings, torch.Tensor): embeddings = embeddings.detach().cpu().float().numpy()   # (bf16 has no NumPy type)
             embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
             if embeddings.ndim != 2: raise ValueError(f"embeddings must be 2-D (documents × dimensions), got shape {embeddings.shape}.")
             _check_rows("embeddings", embeddings, n)
@@ -183,8 +184,10 @@ def batch(self:TopicData,
 @patch
 def batch_indices(self:TopicData, batch_size:int, shuffle:bool=False, generator:torch.Generator|None=None) -> list:
     "Row ids of each batch; a trailing batch of one document is folded into the previous batch."
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an int, got {batch_size!r}.")
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    n = len(self)
+    batch_size, n = int(batch_size), len(self)
     order = (torch.randperm(n, generator=generator, device=generator.device if generator is not None else "cpu")
              if shuffle else torch.arange(n)).to(self.device)
     chunks = list(torch.split(order, batch_size))
@@ -202,6 +205,7 @@ def batches(self:TopicData, batch_size:int=64, shuffle:bool=False, generator:tor
 def subset(self:TopicData, rows) -> TopicData:
     "A new `TopicData` holding only documents `rows` (on the CPU)."
     rows = np.asarray(rows)
+    if rows.size == 0: raise ValueError("subset needs at least one row: a TopicData holds one document or more.")
     return TopicData(self.bow[rows], None if self.embeddings is None else self.embeddings[rows],
                      None if self.labels is None else self.labels[rows], self.n_labels or None)
 
@@ -210,6 +214,7 @@ def _valid_count(n:int, # documents to split
                 name:str="valid_size", # the setting's name in the error message
                ) -> int: # how many `split` holds out for validation
     "The number of validation documents `split` takes, or a ValueError when the split would leave a side too small."
+    if not np.isfinite(valid_size): raise ValueError(f"{name} must be a finite share or count, got {valid_size}.")
     n_valid = int(round(valid_size * n)) if valid_size < 1 else int(valid_size)
     if not 1 <= n_valid <= n - 2:
         raise ValueError(f"{name}={valid_size} leaves {n_valid} validation and {n - n_valid} training documents "
