@@ -8,7 +8,8 @@ that defines it to return 1, loaded first with LD_PRELOAD, makes MKL take its In
 script compiles that library (it needs a C compiler), then runs the same measurements in fresh processes with and
 without it, alternating, `--rounds` times each: the rate of a 2000³ product and of the adapter's 64×384×2000
 product, seconds per training epoch of ctm_nb's CombinedTM on 20 Newsgroups (batch 64, K=50, median of 3 epochs after
-a warm-up one) and, when the reference package is installed, of its CombinedTM (one epoch, 0 workers).
+a warm-up one) and, when the reference package is installed, of its CombinedTM (one epoch, 0 workers, without the θ
+pass its `fit` adds by default).
 
 This is a measurement of the machine, not a ctm_nb feature: ctm_nb never loads such a library. Writes
 <out>/blas_path.{md,json}. Time it on a quiet machine.
