@@ -189,6 +189,6 @@ def attach_documents(self:LDA,
                     ) -> LDA: # self
     "Give the model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
-    corpus = self._clean_for_model(docs, self.min_words, "attach_documents")
+    corpus = self._clean_for_model(docs, self.min_words)
     self.doc_topic, self.corpus = _normalise(self.model.transform(corpus.bow)), corpus
     return self

@@ -364,13 +364,9 @@ def top_documents(self:CTM, topic:int, n:int=5) -> list: # (document index, θ s
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]
 
 @patch
-def _clean_for_model(self:CTM, docs, min_words:int, what:str) -> Corpus:
+def _clean_for_model(self:CTM, docs, min_words:int) -> Corpus:
     "`docs` cleaned as the training documents were and counted with the model's vocabulary; kept with `min_words` or more."
-    try: return preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=min_words, vocab=self.vocab)
-    except ValueError as e:
-        if not str(e).startswith("Every document was dropped"): raise
-        raise ValueError(f"{what}: no document has {min_words} or more words of the model's vocabulary ({len(self.vocab)} "
-                         "words). Pass documents like the training documents (same language and subject).") from None
+    return preprocess(docs, stopwords=self.stopwords, remove_numbers=self.remove_numbers, min_words=min_words, vocab=self.vocab)
 
 @patch
 def attach_documents(self:CTM,
@@ -379,7 +375,7 @@ def attach_documents(self:CTM,
                     ) -> CTM: # self
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
-    corpus = self._clean_for_model(docs, self.min_words, "attach_documents")
+    corpus = self._clean_for_model(docs, self.min_words)
     emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
     self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
     return self
@@ -411,7 +407,7 @@ def evaluate(self:CTM,
         corpus, theta = self.corpus, self.doc_topic
     else:
         docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below
-        corpus, theta = self._clean_for_model(docs, 1, "evaluate"), None
+        corpus, theta = self._clean_for_model(docs, 1), None
     topics = self.topics(max(top_n, top_k))
     absent = _absent_words(topics, top_n, corpus.bow, self.vocab)
     if absent:   # coherence is undefined for them; the other scores do not need the reference corpus

@@ -251,9 +251,13 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     n_tokens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
     keep = n_tokens >= min_words
     kept, dropped = np.flatnonzero(keep).astype(np.int64), np.flatnonzero(~keep).astype(np.int64)
-    if len(kept) == 0:
+    if len(kept) == 0 and built:
         raise ValueError(f"Every document was dropped: none has {min_words} or more vocabulary words. Lower "
-                         "min_words, pass a larger vocab_size, or check the vocab and stopwords you passed.")
+                         "min_words, pass a larger vocab_size, or check the stopwords you passed.")
+    if len(kept) == 0:   # a given vocabulary (e.g. a trained model's) that these documents do not use
+        raise ValueError(f"Every document was dropped: none has {min_words} or more words of the given vocabulary "
+                         f"({len(vocab)} words). Pass documents like the ones the vocabulary came from (same language "
+                         "and subject, same cleaning), or lower min_words.")
     if len(dropped): bow = bow[kept]
     if built and len(dropped):   # words only the dropped documents had
         used = np.flatnonzero(np.asarray(bow.sum(0)).ravel() > 0)

@@ -540,5 +540,5 @@ def test_save_accepts_the_same_settings_and_refuses_invalid_ones(tmp_path):
 
 def test_top_documents_and_evaluate_explain_bad_requests(fitted):
     with pytest.raises(ValueError, match="n must be"): fitted.top_documents(0, n=-2)
-    with pytest.raises(ValueError, match="no document has 1 or more words of the model's vocabulary"):
+    with pytest.raises(ValueError, match="none has 1 or more words of the given vocabulary"):
         fitted.evaluate(["das ist ein ganz anderer text", "noch einer"], top_n=5, top_k=5)
