@@ -16,7 +16,7 @@ from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 import ctm_nb
 from .data import Corpus, preprocess, bag_of_words, _as_docs
-from .ctm import (CTM, FORMAT_VERSION, _check_corpus, _jsonable, _model_config, _read_weights,
+from .ctm import (CTM, FORMAT_VERSION, _check_corpus, _say_dropped, _jsonable, _model_config, _read_weights,
                         _write_model_folder)
 
 # %% auto #0
@@ -190,5 +190,6 @@ def attach_documents(self:LDA,
     "Give the model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
     corpus = self._clean_for_model(docs, self.min_words)
+    _say_dropped(self, corpus, "are not attached, as fit would have left them out", self.min_words)
     self.doc_topic, self.corpus = _normalise(self.model.transform(corpus.bow)), corpus
     return self

@@ -18,7 +18,7 @@ from .data import Corpus, preprocess, bag_of_words, _as_docs
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
-from .training import fit_network, seeded, History, _check_int, _check_cuda_graph
+from .training import fit_network, seeded, History, _check_int, _check_cuda_graph, _finite
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
@@ -121,6 +121,13 @@ def _rows_for(corpus, arr, name):
     raise ValueError(f"{name} has {n} rows, but there are {corpus.n_docs} documents ({len(corpus)} kept after "
                      f"preprocessing): pass one row per document, in the same order as the documents.")
 
+def _say_dropped(tm, corpus, what:str, min_words:int|None):
+    "Print (when `tm.progress`) how many documents preprocessing dropped and why; `min_words=None`: a given corpus's own rule."
+    if len(corpus.dropped) and tm.progress:
+        few = f"fewer than {min_words}" if min_words is not None else "too few"
+        print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and {what} "
+              f"(indices in `.corpus.dropped`).")
+
 def _encode_labels(labels):
     names, ids = np.unique(np.asarray(labels).astype(str), return_inverse=True)
     return list(names), ids.astype(np.int64)
@@ -183,10 +190,7 @@ def fit(self:CTM,
     if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels"))
     emb = None
     if self.inputs != "bow" and embeddings is not None: emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings")
-    if len(corpus.dropped) and self.progress:
-        few = f"fewer than {self.min_words}" if docs is not None else "too few"   # a given corpus chose its own min_words
-        print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and "
-              f"are left out of training (indices in `.corpus.dropped`).")
+    _say_dropped(self, corpus, "are left out of training", self.min_words if docs is not None else None)
     if self.inputs != "bow" and embeddings is None:
         emb = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
                     device=self.device)   # ("auto" lets embed spread a large corpus over several GPUs)
@@ -227,9 +231,9 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
         # θ recomputed to match, so a save now writes weights, history and θ that agree
         if resume is not None: self.doc_topic, self.corpus = self._theta(fit_data["all"]), fit_data["corpus"]
         raise
-    for k, v in attrs.items(): setattr(self, k, v)
-    self.net, self.history, self._fit_data = net, history, fit_data
-    self.doc_topic = self._theta(fit_data["all"])
+    theta = self._theta(fit_data["all"], net=net)   # (seconds on a large corpus: an interrupt here changes nothing)
+    for k, v in attrs.items(): setattr(self, k, v)   # the model's new state, all at once
+    self.net, self.history, self._fit_data, self.doc_topic = net, history, fit_data, theta
     if err is not None:
         raise FloatingPointError(f"{err} The model holds those weights; continue with .resume(lr=...) or refit.") from None
     return self
@@ -273,10 +277,11 @@ def _check_fitted(self:CTM):
     if not self.fitted: raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call `.fit(docs)` first (or `.load(path)`).")
 
 @patch
-def _theta(self:CTM, data:TopicData, n_samples:int=0, batch_size:int=4096) -> np.ndarray:
-    dev = next(self.net.parameters()).device
-    data.to(dev); self.net.eval()
-    out = [self.net.theta(b.bow, b.embeddings, n_samples) for b in data.batches(batch_size)]
+def _theta(self:CTM, data:TopicData, n_samples:int=0, batch_size:int=4096, net=None) -> np.ndarray:
+    net = self.net if net is None else net
+    dev = next(net.parameters()).device
+    data.to(dev); net.eval()
+    out = [net.theta(b.bow, b.embeddings, n_samples) for b in data.batches(batch_size)]
     return torch.cat(out).cpu().numpy()
 
 @patch
@@ -308,15 +313,20 @@ def transform(self:CTM,
     if n == 0: raise ValueError("transform got no documents.")
     emb = None
     if self.inputs != "bow":
-        emb = self._embed(docs) if embeddings is None else check_embeddings(embeddings, n)
+        emb = self._embed(docs) if embeddings is None else check_embeddings(embeddings)
         if emb.shape[1] != self.embedding_dim:
             src = f"the encoder of fit ({self.encoder!r})" if self.encoder is not None else "the encoder of the embeddings you gave fit"
             raise ValueError(f"the embeddings have {emb.shape[1]} dimensions but the model was trained on "
                              f"{self.embedding_dim}: make them with {src}.")
-    if docs is not None and len(docs) != n:
-        raise ValueError(f"got {len(docs)} documents but {n} embeddings: pass one embedding per document.")
+    if emb is not None and len(emb) != n:
+        raise ValueError(f"got {n} documents but {len(emb)} embeddings: pass one embedding per document, in the same order.")
     bow = (bag_of_words(list(docs), self.vocab, self.stopwords, self.remove_numbers) if self.inputs != "zeroshot"
            else sp.csr_matrix((n, len(self.vocab)), dtype=np.float32))
+    if self.inputs != "zeroshot" and (n_empty := int((np.diff(bow.indptr) == 0).sum())):
+        rests = ("the embeddings alone. For documents in another language than the training documents, use ZeroShotTM"
+                 if self.inputs == "combined" else "nothing: it is the same for all of them")
+        warnings.warn(f"{n_empty} of {n} documents have no word of the model's vocabulary (after the cleaning of fit). "
+                      f"{type(self).__name__} reads the bag of words, so their θ rests on {rests}.", stacklevel=2)
     with seeded(seed, next(self.net.parameters()).device):
         return self._theta(TopicData(bow, emb), n_samples)
 
@@ -376,6 +386,7 @@ def attach_documents(self:CTM,
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
     corpus = self._clean_for_model(docs, self.min_words)
+    _say_dropped(self, corpus, "are not attached, as fit would have left them out", self.min_words)
     emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
     self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
     return self
@@ -418,12 +429,19 @@ def evaluate(self:CTM,
                       "score coherence on a larger reference corpus (e.g. the training documents).", stacklevel=2)
     res = evaluate_topics(topics, None if absent else corpus.bow_texts, bow=None if absent else corpus.bow,
                           vocab=self.vocab, top_n=top_n, top_k=top_k)
-    if labels is not None:
-        if theta is None:
-            kept = [docs[i] for i in corpus.kept]
-            theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
-                     self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
-        res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
+    if labels is None: return res
+    if theta is None and self.inputs == "zeroshot" and len(labels) == len(docs):   # θ needs the embeddings only:
+        theta = self.transform(docs, embeddings=embeddings)                         # every document is scored
+        res.update(label_agreement(labels, theta.argmax(1)))
+        return res
+    if theta is None:
+        kept = [docs[i] for i in corpus.kept]
+        theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
+                 self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
+    if docs is not None and len(corpus) < corpus.n_docs:   # (fit said which training documents it left out)
+        warnings.warn(f"NMI and purity score {len(corpus)} of the {corpus.n_docs} documents: the other "
+                      f"{corpus.n_docs - len(corpus)} have no word of the model's vocabulary.", stacklevel=2)
+    res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
     return res
 
 # %% ../nbs/05_ctm.ipynb #f4aea038
@@ -487,6 +505,9 @@ def _config(self:CTM) -> dict:
 def save(self:CTM, path) -> Path:
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
     self._check_fitted(); self._check_hparams(); self._check_arch("save")
+    if broken := _finite(self.net.state_dict()):   # (load would refuse the file)
+        raise ValueError(f"the model's weights hold NaN or inf values (in {broken}): it diverged. Fit it again, or "
+                         "resume(lr=...) with a lower learning rate, before saving.")
     config = json.dumps(self._config(), indent=1, default=_jsonable)      # fails here, before touching the disk
     return _write_model_folder(path, {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}, config)
 

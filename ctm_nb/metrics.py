@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics import normalized_mutual_info_score
+from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
 # %% auto #0
@@ -22,7 +22,7 @@ __all__ = ['cooccurrence', 'npmi_matrix', 'npmi', 'c_v', 'random_topics', 'topic
 def _as_tokens(texts) -> list[list[str]]:
     "Token lists from whitespace-joined strings or from token lists."
     if isinstance(texts, str): raise ValueError("`texts` must be a list of documents, not one string")
-    return [t.split() if isinstance(t, str) else list(t) for t in texts]
+    return [t.split() if isinstance(t, str) else [str(w) for w in t] for t in texts]   # (topic words are compared as str)
 
 def _encode(tokens:list[list[str]], index:dict) -> tuple[np.ndarray, np.ndarray]:
     "All tokens as one id array (-1 for words outside `index`), plus each text's length."
@@ -70,6 +70,7 @@ def _window_counts(words, texts, window:int, exact:bool=False) -> tuple[np.ndarr
     pos = np.arange(len(ids)) - np.repeat(np.cumsum(lens) - lens, lens)
     doc = np.repeat(np.arange(n_texts), lens)
     keep = ids >= 0
+    if not keep.any(): return np.zeros((R, R)), n   # no topic word occurs: `cooccurrence` names them
     r, d, p = ids[keep], doc[keep], pos[keep]
     order = np.lexsort((p, d, r))                    # sort occurrences by (word, text, position)
     r, d, p = r[order], d[order], p[order]
@@ -129,6 +130,7 @@ def npmi_matrix(counts:np.ndarray, # (R, R) co-occurrence counts from `cooccurre
                 eps:float=1e-12, # added to p(wi, wj) inside both logarithms (gensim's value)
                ) -> np.ndarray: # (R, R) NPMI of every word pair; the diagonal pairs each word with itself
     "NPMI of all word pairs, from co-occurrence counts, with gensim's conventions."
+    if not eps > 0: raise ValueError(f"eps must be positive (it keeps log 0 away from pairs that never co-occur), got {eps}")
     C = np.asarray(counts, dtype=np.float64)
     p = np.diag(C) / n
     p_ij = C / n
@@ -149,6 +151,13 @@ def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n")
         if len(t) < min_words: raise ValueError(f"topic {k} has {len(t)} word(s); this measure needs at least {min_words}")
         out.append(t)
     return out
+
+def _check_distinct(ranking, name:str):
+    "A ValueError naming the first repeated item: rank-biased overlap is defined for rankings of distinct items."
+    seen = set()
+    for w in ranking:
+        if w in seen: raise ValueError(f"{name} lists {w!r} twice: rank-biased overlap compares rankings of distinct items.")
+        seen.add(w)
 
 def _topic_index(topics) -> tuple[list[str], list[np.ndarray]]:
     "The distinct words of all topics, and each topic as indices into them."
@@ -228,6 +237,7 @@ def rbo(s:Sequence, # first ranking, best first (no repeated items)
        ) -> float: # extrapolated rank-biased overlap, in [0, 1]
     "Extrapolated rank-biased overlap of two rankings (Webber et al. 2010, Eq. 32)."
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
+    for name, r in (("s", s), ("t", t)): _check_distinct(r, f"ranking {name}")
     S, L = (list(s), list(t)) if len(s) <= len(t) else (list(t), list(s))
     ns, nl = len(S), len(L)
     if ns == 0: return float(nl == 0)
@@ -261,6 +271,7 @@ def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
     topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
     if len(topics) < 2: raise ValueError("inverted RBO compares pairs of topics: pass at least 2")
+    for k, t in enumerate(topics): _check_distinct(t, f"topic {k}")
     R = _rbo_pairs(topics, p)
     return float(1 - R[np.triu_indices(len(topics), 1)].mean())
 
@@ -295,18 +306,24 @@ def embedding_coherence(topics:Sequence[Sequence[str]], # K topics, each a list 
 # %% ../nbs/06_metrics.ipynb #08b16852
 def label_agreement(labels:Sequence, # gold label of each document (any hashable values)
                     topic_of_doc:Sequence[int], # main topic of each document, e.g. `theta.argmax(1)`
-                   ) -> dict[str, float]: # {'nmi': ..., 'purity': ...}
-    "How well documents' main topics recover gold labels: NMI and purity."
+                   ) -> dict[str, float]: # {'nmi': ..., 'ami': ..., 'purity': ...}
+    "How well documents' main topics recover gold labels: NMI, AMI (NMI corrected for chance) and purity."
     y, z = np.asarray(labels), np.asarray(topic_of_doc)
     if y.shape != z.shape or y.ndim != 1:
         raise ValueError(f"`labels` and `topic_of_doc` must be 1-D and of the same length, got {y.shape} and {z.shape}")
     if not len(y): raise ValueError("no documents")
+    if y.dtype == object:   # e.g. None among strings, or numbers mixed with text
+        missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
+        if missing: raise ValueError(f"labels has {len(missing)} missing value(s) (first at index {missing[0]}): "
+                                     "give every document a label, e.g. 'unknown', or leave those documents out.")
+        y = y.astype(str)
     if np.issubdtype(z.dtype, np.number) and (z < 0).any():
         raise ValueError(f"{int((z < 0).sum())} document(s) have topic {int(z.min())}: `most_likely_topic()` gives -1 to the "
                          "documents fit dropped, which have no topic. Leave them out of both arrays "
                          "(`keep = z >= 0`), or use `tm.evaluate(labels=...)`, which scores the kept documents.")
     counts = contingency_matrix(y, z)                     # (labels, topics)
-    return {"nmi": float(normalized_mutual_info_score(y, z)), "purity": float(counts.max(0).sum() / len(y))}
+    return {"nmi": float(normalized_mutual_info_score(y, z)), "ami": float(adjusted_mutual_info_score(y, z)),
+            "purity": float(counts.max(0).sum() / len(y))}
 
 # %% ../nbs/06_metrics.ipynb #35a66e2d
 def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of at least `top_k` words
@@ -319,6 +336,7 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
                    ) -> dict[str, float]: # npmi_window, npmi_doc, c_v, topic_diversity, inverted_rbo
     "The standard topic-quality metrics of one model in a dict of floats."
     topics = _topic_lists(topics)
+    if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score
     nan = float("nan")
     out = {"npmi_window": nan, "npmi_doc": nan, "c_v": nan}
     if texts is not None:

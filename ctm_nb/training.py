@@ -147,6 +147,12 @@ def run_epoch(net:CTMNet, # the model
 # %% ../nbs/04_training.ipynb #c49fada4
 def _snapshot(net): return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
+def _finite(state:dict) -> list|None:
+    "None when every floating-point tensor of `state` is finite, else the names of the first three that are not."
+    fl = {k: v for k, v in state.items() if v.is_floating_point()}
+    if bool(torch.stack([torch.isfinite(v).all() for v in fl.values()]).all()): return None   # (one sync, not one per tensor)
+    return [k for k, v in fl.items() if not bool(torch.isfinite(v).all())][:3]
+
 def _clone(obj):
     "A copy of a nested state dict (dicts, lists, tuples) with every tensor cloned; faster than copy.deepcopy."
     if isinstance(obj, torch.Tensor): return obj.detach().clone()
@@ -205,6 +211,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
     "Train `net` on `data` with Adam on the negative ELBO; returns the `History` of the run."
     _check_int("epochs", epochs, 1)
     _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
+    _check_int("patience", patience, 1)
+    if not min_delta >= 0: raise ValueError(f"min_delta must be 0 or more (an improvement smaller than it does not count), got {min_delta}.")
     if len(data) < 2: raise ValueError(f"training needs at least 2 documents, got {len(data)}.")
     if resume is not None and getattr(resume, "state", None) is None:
         raise ValueError("resume= needs the History returned by fit_network (it carries the state to continue from).")
@@ -247,12 +255,16 @@ def fit_network(net:CTMNet, # the model to train (in place)
             for epoch in bar:
                 t0 = time.perf_counter()
                 tr = run_epoch(net, data, batch_size, opt, kl_weight, gen, graph)
-                if not math.isfinite(tr["loss"]):
+                weights = _snapshot(net)   # (the loss is computed before each step: the last step can break the weights)
+                broken = _finite(weights)
+                if not math.isfinite(tr["loss"]) or broken:
+                    what = (f"the training loss became {tr['loss']}" if not math.isfinite(tr["loss"]) else
+                            f"the weights became NaN or inf (in {broken})")
                     hist.stopped = "diverged"; restore()
                     if hist.state.best is not None: net.load_state_dict(hist.state.best)
                     held = hist.best_epoch if hist.state.best is not None else epoch - 1
                     err = FloatingPointError(
-                        f"the training loss became {tr['loss']} in epoch {epoch}; the model was reset to the weights "
+                        f"{what} in epoch {epoch}; the model was reset to the weights "
                         f"of epoch {held}. Likely causes: a learning rate too high (lr={lr}: try {lr / 10:g}) or "
                         "extreme values in the embeddings or word counts.")
                     err.history = hist
@@ -260,7 +272,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 va = run_epoch(net, valid, batch_size, kl_weight=kl_weight)["loss"] if valid is not None else None
                 log = EpochLog(epoch, tr["loss"], tr["kl"], tr["rec"], va, time.perf_counter() - t0,
                                top_words(net, vocab) if vocab is not None else None)
-                st, weights, best_epoch = hist.state, _snapshot(net), hist.best_epoch
+                st, best_epoch = hist.state, hist.best_epoch
                 best, best_loss, bad = st.best, st.best_loss, st.bad
                 if va is not None:
                     if va < best_loss - min_delta: best, best_loss, bad, best_epoch = weights, va, 0, epoch
@@ -286,4 +298,9 @@ def fit_network(net:CTMNet, # the model to train (in place)
             raise
         finally: bar.close(); net.eval()   # evaluation mode however training ends, errors included
     if hist.state.best is not None: net.load_state_dict(hist.state.best)
+    if hist.stopped == "early_stopping" and hist.best_epoch == 1:
+        warnings.warn(f"early stopping kept the weights of epoch 1: no later epoch of the {len(hist)} improved the "
+                      "validation loss, so the model has barely trained. On a small corpus the validation loss (computed "
+                      "with BatchNorm's running statistics) can rise while the model learns: train without validation "
+                      "documents, or with a larger patience.", stacklevel=2)
     return hist

@@ -6,20 +6,20 @@ Docs: https://ctm-nb.github.io/ctm_nb/visualize.html.md"""
 
 # %% ../nbs/10_visualize.ipynb #0fa34c61
 from __future__ import annotations
-import html, io, json, re, uuid
+import html, io, json, numbers, re, uuid
 from pathlib import Path
 import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
 import torch
 import torch.nn.functional as F
-from .ctm import _rows_for, _check_corpus_held
+from .ctm import _rows_for, _check_corpus_held, _check_labels
 from .training import _check_int
 
 # %% auto #0
-__all__ = ['FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics', 'topic_similarity',
-           'plot_topic_similarity', 'doc_map', 'plot_doc_map', 'ldavis_html', 'LDAvisView', 'pyldavis_view',
-           'save_pyldavis', 'relevance', 'relevant_words', 'save_figures']
+__all__ = ['MDS_METHODS', 'FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics',
+           'topic_similarity', 'plot_topic_similarity', 'doc_map', 'plot_doc_map', 'ldavis_html', 'LDAvisView',
+           'pyldavis_view', 'save_pyldavis', 'relevance', 'relevant_words', 'save_figures']
 
 # %% ../nbs/10_visualize.ipynb #25124642
 def _colours(n:int) -> list:
@@ -84,16 +84,24 @@ def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog
     return fig
 
 # %% ../nbs/10_visualize.ipynb #6212aa05
+def _check_topic(tm, k):
+    "`k` as a topic index of `tm`, or an error naming the valid range (a negative index would draw one topic under another's number)."
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"a topic must be an int index, got {k!r} ({type(k).__name__}).")
+    if not 0 <= k < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {k}.")
+    return int(k)
+
 def plot_top_words(tm, # a fitted model
                    n_words:int=10, # words per topic
                    ncols:int=5, # bar charts per row
                    topics=None, # which topics (default: all)
                   ) -> Figure:
     "A grid of bar charts: the `n_words` top words of each topic (as in `tm.topics`), with their weight in β."
-    _check_int("n_words", n_words, 1)
+    _check_int("n_words", n_words, 1); _check_int("ncols", ncols, 1)
     P = tm.topic_word_matrix
     n_words = min(n_words, P.shape[1])   # a topic cannot list more words than the vocabulary has
-    topics = list(range(tm.n_topics)) if topics is None else list(topics)
+    topics = list(range(tm.n_topics)) if topics is None else [_check_topic(tm, k) for k in topics]
+    if not topics: raise ValueError("topics is empty: pass at least one topic index, or leave topics out to draw them all.")
     ncols = max(1, min(ncols, len(topics))); nrows = -(-len(topics) // ncols)
     fig = _figure(figsize=(2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
     axs = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
@@ -112,8 +120,14 @@ def _theta_rows(tm, labels):
     "θ of the model's training documents, and the labels of those documents (given for the caller's documents)."
     _check_corpus_held(tm, "this plot")
     theta = np.asarray(tm.doc_topic)
-    if labels is not None: labels = np.asarray(_rows_for(tm.corpus, np.asarray(labels), "labels")).astype(str)
+    if labels is not None: labels = _rows_for(tm.corpus, _check_labels(labels), "labels")
     return theta, labels
+
+def _label_order(labels) -> tuple:
+    "The distinct labels in order (numbers by value, so 2 before 10, then text) and each document's position in that order."
+    names = sorted(set(labels.tolist()), key=lambda y: (0, y, "") if isinstance(y, numbers.Real) else (1, 0, str(y)))
+    pos = {y: i for i, y in enumerate(names)}
+    return names, np.array([pos[y] for y in labels.tolist()], dtype=np.int64)
 
 def _doc_sample(theta, labels, n_docs, seed):
     "Indices of up to `n_docs` documents, ordered by label, then main topic, then share of it."
@@ -121,7 +135,7 @@ def _doc_sample(theta, labels, n_docs, seed):
     idx = np.sort(np.random.default_rng(seed).choice(n, size=min(n_docs, n), replace=False))
     main = theta[idx].argmax(1)
     keys = [-theta[idx].max(1), main]                  # np.lexsort sorts by the last key first
-    if labels is not None: keys.append(labels[idx])
+    if labels is not None: keys.append(_label_order(labels)[1][idx])
     return idx[np.lexsort(keys)]
 
 def plot_doc_topics(tm, # a fitted model
@@ -132,6 +146,7 @@ def plot_doc_topics(tm, # a fitted model
                    ) -> Figure:
     "θ of a sample of training documents, sorted by label and main topic, as a heatmap or stacked bars."
     if kind not in ("heatmap", "bars"): raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}.")
+    _check_int("n_docs", n_docs, 1)
     theta, lab = _theta_rows(tm, labels)
     idx = _doc_sample(theta, lab, n_docs, seed)
     t = theta[idx]; K = t.shape[1]
@@ -149,7 +164,7 @@ def plot_doc_topics(tm, # a fitted model
         ax.set_xlim(0, 1); ax.invert_yaxis()
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xlabel("topic" if kind == "heatmap" else "share of the document", fontsize=9)
-    if lab is not None and len(idx) <= 80: ax.set_yticks(range(len(idx)), lab[idx], fontsize=6)
+    if lab is not None and len(idx) <= 80: ax.set_yticks(range(len(idx)), [str(y) for y in lab[idx]], fontsize=6)
     else: ax.set_yticks([])
     ax.set_ylabel("documents" + (" (by label)" if lab is not None else ""), fontsize=9)
     ax.set_title(f"topic mixtures θ of {len(idx)} documents", fontsize=10)
@@ -191,6 +206,8 @@ def doc_map(tm, # a fitted model
            ) -> np.ndarray: # (n, 2) coordinates, one row per kept training document
     "2-D coordinates of the training documents: PCA or t-SNE of θ (default) or of their embeddings."
     _check_corpus_held(tm, "doc_map")
+    if embeddings is not None and np.ndim(embeddings) != 2:
+        raise ValueError(f"embeddings must be a 2-D array, one row per document, got shape {np.shape(embeddings)}.")
     X = tm.doc_topic if embeddings is None else _rows_for(tm.corpus, np.asarray(embeddings), "embeddings")
     X = np.asarray(X, dtype=np.float64)
     if method == "pca":
@@ -211,14 +228,14 @@ def plot_doc_map(tm, # a fitted model
     "Scatter plot of the documents in 2-D (PCA or t-SNE of θ or of the embeddings), coloured by label or main topic."
     xy = doc_map(tm, embeddings, method, seed)
     theta, lab = _theta_rows(tm, labels)
-    groups = lab if lab is not None else np.array([f"topic {k}" for k in theta.argmax(1)])
-    names = sorted(set(groups)) if lab is not None else [f"topic {k}" for k in sorted(set(theta.argmax(1)))]
+    if lab is not None: names, groups = _label_order(lab); names = [str(y) for y in names]
+    else: names, groups = [f"topic {k}" for k in range(tm.n_topics)], theta.argmax(1)
     colours = _colours(len(names))
     fig = _figure(figsize=figsize)
     ax = fig.subplots()
     for i, g in enumerate(names):
-        m = groups == g
-        ax.scatter(xy[m, 0], xy[m, 1], s=8, alpha=0.7, color=colours[i], label=g)
+        m = groups == i
+        if m.any(): ax.scatter(xy[m, 0], xy[m, 1], s=8, alpha=0.7, color=colours[i], label=g)
     ax.legend(fontsize=7, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xticks([]); ax.set_yticks([])
     what = "θ" if embeddings is None else "embeddings"
@@ -268,15 +285,20 @@ class LDAvisView:
     def __repr__(self): return f"LDAvisView({self.n_topics} topics, {len(self.html):,} bytes of HTML)"
 
 # %% ../nbs/10_visualize.ipynb #b08484f3
+MDS_METHODS = ("pcoa", "mmds", "tsne")   # pyLDAvis's projections of the topics
+
 def pyldavis_view(tm, # a fitted model
                   R:int=30, # terms shown per topic
                   lambda_step:float=0.01, # resolution of the λ slider
-                  mds:str="pcoa", # topic projection: "pcoa" or "tsne" (not "mmds", which needs scikit-bio)
+                  mds:str="pcoa", # topic projection: "pcoa", "mmds" or "tsne"
                   n_jobs:int=1, # processes for pyLDAvis (1: no process pool; the computation is small)
                   title:str|None=None, # page title
                  ) -> LDAvisView:
     "The pyLDAvis view of a fitted model, in topic order (`sort_topics=False`), self-contained and offline."
     import pyLDAvis, warnings
+    if mds not in MDS_METHODS: raise ValueError(f"mds must be one of {MDS_METHODS}, got {mds!r}.")
+    _check_int("R", R, 1)
+    if not 0 < lambda_step <= 1: raise ValueError(f"lambda_step must be in (0, 1], got {lambda_step}.")
     _check_corpus_held(tm, "pyldavis_view")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)   # pandas deprecations inside pyLDAvis
@@ -307,7 +329,7 @@ def relevant_words(tm, # a fitted model
                    n:int=10, # how many words
                   ) -> list: # (word, relevance, p(w|k), p(w)) tuples, most relevant first
     "The `n` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
-    if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
+    topic = _check_topic(tm, topic)
     _check_int("n", n, 1)
     _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training documents' topics
     d = tm.pyldavis_data()                               # what the pyLDAvis view is given, and from it

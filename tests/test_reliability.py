@@ -162,7 +162,7 @@ def test_using_a_model_wrongly(fitted):
     with pytest.raises(TypeError, match="not a single str"): fitted.transform("one document")
     with pytest.raises(ValueError, match="384 dimensions but the model was trained on 16"):
         fitted.transform(DOCS[:2], embeddings=np.ones((2, 384)))
-    with pytest.raises(ValueError, match="2 rows but there are 3 documents"): fitted.transform(DOCS[:3], embeddings=EMB[:2])
+    with pytest.raises(ValueError, match="got 3 documents but 2 embeddings"): fitted.transform(DOCS[:3], embeddings=EMB[:2])
     with pytest.raises(ValueError, match="NaN or inf"): fitted.transform(DOCS[:2], embeddings=np.full((2, 16), np.nan))
     with pytest.raises(ValueError, match="n_samples must be at least 0"): fitted.transform(DOCS[:2], embeddings=EMB[:2], n_samples=-1)
     with pytest.raises(ValueError, match="ZeroShotTM|reads the bag of words"): fitted.transform(embeddings=EMB[:2])
@@ -187,6 +187,23 @@ def test_a_failed_fit_leaves_the_previous_model_intact(fitted):
     assert np.array_equal(tm.doc_topic, before[0]) and tm.topics(5) == before[1]
     assert len(tm.history) == before[2] and tm.corpus is before[3]
 
+    net_before = tm.net   # an interrupt in the θ pass that ends fit (seconds on a large corpus) changes nothing either
+    real_theta = type(tm)._theta
+    def interrupted_theta(self, data, *a, net=None, **k):
+        if net is not None and net is not self.net: raise KeyboardInterrupt   # the new network's θ pass
+        return real_theta(self, data, *a, net=net, **k)
+    type(tm)._theta = interrupted_theta
+    try:
+        with pytest.raises(KeyboardInterrupt): tm.fit(DOCS[:120], embeddings=EMB[:120])
+    finally: type(tm)._theta = real_theta
+    assert tm.net is net_before and tm.corpus is before[3] and np.array_equal(tm.doc_topic, before[0])
+    assert len(tm.top_documents(0)) == 5 and len(tm.most_likely_topic()) == len(DOCS)
+
+def test_a_diverged_model_is_not_saved(tmp_path):
+    tm = model(epochs=1).fit(DOCS, embeddings=EMB)
+    with torch.no_grad(): tm.net.prior_mean.fill_(float("nan"))   # as if the last step of training had broken it
+    with pytest.raises(ValueError, match=r"NaN or inf values \(in \['prior_mean'\]\).*diverged"): tm.save(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
 
 def test_a_failed_resume_leaves_weights_history_and_theta_in_agreement():
     tm = model(epochs=3).fit(DOCS, embeddings=EMB)
