@@ -1,4 +1,4 @@
-"""`from ctm_nb.all import *` brings the public names of every chapter, for notebooks and quick scripts.
+"""`from ctm_nb.all import *` brings the public names of every library chapter (the command line's stay in `ctm_nb.cli`).
 
 Docs: https://ctm-nb.github.io/ctm_nb/all.html.md"""
 

@@ -152,13 +152,13 @@ def _add_model_args(p, **defaults):
     p.add_argument("--model", choices=list(MODELS), default="combined", help="combined (CombinedTM), zeroshot (ZeroShotTM) or prodlda")
     p.add_argument("--n-topics", type=int, default=defaults.get("n_topics", 10), help="number of topics K")
     p.add_argument("--epochs", type=int, default=100, help="maximum training epochs")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="documents per batch")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     p.add_argument("--vocab-size", type=int, default=2000, help="vocabulary size V")
     p.add_argument("--validation-split", type=float, default=0.0, help="share held out for early stopping (0: none)")
     p.add_argument("--embedding-model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same topics on a CPU)")
     p.add_argument("--out", default=defaults.get("out", "ctm_report"), help="report folder")
 
 def parser() -> argparse.ArgumentParser:
@@ -166,12 +166,13 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ctm-nb", description="Contextualized topic models from the command line.")
     p.add_argument("--version", action="version", version=f"ctm_nb {ctm_nb.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="train CombinedTM on BBC News (packaged, offline) and write a report")
+    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)   # --help shows every default
+    d = sub.add_parser("demo", help="train CombinedTM on BBC News (packaged, offline) and write a report", **fmt)
     _add_model_args(d, n_topics=10, out="ctm_demo")
-    t = sub.add_parser("train", help="train a topic model on your documents (CSV column or one per line)")
+    t = sub.add_parser("train", help="train a topic model on your documents (CSV column or one per line)", **fmt)
     t.add_argument("file", help=".csv/.tsv with a header, or a text file with one document per line")
     t.add_argument("--column", default="text", help="CSV column with the documents")
-    t.add_argument("--labels-column", default=None, help="optional CSV column with gold labels (adds NMI, purity)")
+    t.add_argument("--labels-column", default=None, help="optional CSV column with gold labels (adds NMI, AMI, purity)")
     _add_model_args(t)
     return p
 

@@ -332,7 +332,9 @@ def transform(self:CTM,
 
 # %% ../nbs/05_ctm.ipynb #57a5d4b1
 @patch
-def topics(self:CTM, n_words:int=10) -> list: # K lists of `n_words` words, best first
+def topics(self:CTM,
+           n_words:int=10, # words per topic
+          ) -> list: # K lists of `n_words` words, best first
     "The `n_words` highest-weight words of every topic."
     self._check_fitted(); _check_int("n_words", n_words, 1)
     idx = self.net.beta.detach().topk(min(n_words, len(self.vocab)), dim=1).indices.cpu().numpy()
@@ -356,7 +358,9 @@ def _check_corpus_held(tm, what:str, fix:str="give it documents to show with `tm
                            f"{what} needs: {fix}.")
 
 @patch
-def most_likely_topic(self:CTM, theta:np.ndarray|None=None) -> np.ndarray:
+def most_likely_topic(self:CTM,
+                      theta:np.ndarray|None=None, # (n, K) topic mixtures, e.g. from `transform` (default: the training documents')
+                     ) -> np.ndarray: # (n,) topic index of each document
     "Most likely topic of each document of `theta` (default: the training documents, -1 for dropped ones)."
     self._check_fitted()
     if theta is None:
@@ -365,7 +369,10 @@ def most_likely_topic(self:CTM, theta:np.ndarray|None=None) -> np.ndarray:
     return np.asarray(theta).argmax(1)
 
 @patch
-def top_documents(self:CTM, topic:int, n:int=5) -> list: # (document index, θ share, text) tuples, best first
+def top_documents(self:CTM,
+                  topic:int, # the topic, 0..K-1
+                  n:int=5, # how many documents
+                 ) -> list: # (document index, θ share, text) tuples, best first
     "The `n` training documents with the largest share of `topic`, as (index in your documents, share, text)."
     self._check_fitted()
     if not 0 <= topic < self.n_topics: raise IndexError(f"topic must be in 0..{self.n_topics - 1}, got {topic}.")
@@ -400,7 +407,7 @@ def _absent_words(topics, top_n, bow, vocab) -> list:
 @patch
 def evaluate(self:CTM,
              docs=None, # reference documents (default: the training corpus)
-             labels=None, # optional gold label per document, for NMI and purity
+             labels=None, # optional gold label per document, for NMI, AMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
              embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings; unused by bag-of-words models)
@@ -502,7 +509,9 @@ def _config(self:CTM) -> dict:
                 encoder=str(self.encoder) if isinstance(self.encoder, (str, Path)) else None)
 
 @patch
-def save(self:CTM, path) -> Path:
+def save(self:CTM,
+         path, # the folder to write (created; an earlier saved model there is replaced)
+        ) -> Path: # the folder
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
     self._check_fitted(); self._check_hparams(); self._check_arch("save")
     if broken := _finite(self.net.state_dict()):   # (load would refuse the file)
@@ -572,7 +581,7 @@ def _read_config(path:Path) -> dict:
     fv = cfg["format_version"]
     if isinstance(fv, int) and not isinstance(fv, bool) and fv > FORMAT_VERSION:
         raise ValueError(f"{path} was saved by ctm_nb {cfg.get('ctm_nb_version', '?')} in model format {fv}; this ctm_nb "
-                         f"({ctm_nb.__version__}) reads format {FORMAT_VERSION}. Upgrade: pip install -U ctm_nb.")
+                         f"({ctm_nb.__version__}) reads format {FORMAT_VERSION}. Upgrade ctm_nb: pip install -U git+https://github.com/ctm-nb/ctm_nb.git")
     if fv not in (1, FORMAT_VERSION):
         raise ValueError(f"{path} has model format {fv!r} (saved by ctm_nb {cfg.get('ctm_nb_version', '?')}); this ctm_nb "
                          f"({ctm_nb.__version__}) reads formats 1 to {FORMAT_VERSION} only.")

@@ -154,13 +154,17 @@ def bow_log_likelihood(bow:torch.Tensor|SparseBow, # (B, V) word counts x, dense
     return (bow * log_word_dist).sum()
 
 @patch
-@torch.no_grad()
-def theta(self:CTMNet, bow:torch.Tensor, embeddings:torch.Tensor|None=None, n_samples:int=0) -> torch.Tensor:
+def theta(self:CTMNet,
+          bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
+          embeddings:torch.Tensor|None=None, # (B, D) sentence embeddings (None for a bag-of-words model)
+          n_samples:int=0, # 0: softmax of the posterior mean; n > 0: the mean of n posterior draws
+         ) -> torch.Tensor: # (B, K) topic proportions, rows sum to 1
     "Topic proportions (B, K): softmax of the posterior mean (`n_samples=0`), or the mean of `n_samples` draws."
-    mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
-    if n_samples == 0: return F.softmax(mu, dim=1)
-    std = (0.5 * logvar).exp()
-    return torch.stack([F.softmax(mu + torch.randn_like(mu) * std, 1) for _ in range(n_samples)]).mean(0)
+    with torch.no_grad():
+        mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
+        if n_samples == 0: return F.softmax(mu, dim=1)
+        std = (0.5 * logvar).exp()
+        return torch.stack([F.softmax(mu + torch.randn_like(mu) * std, 1) for _ in range(n_samples)]).mean(0)
 
 
 @patch
