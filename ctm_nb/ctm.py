@@ -124,7 +124,7 @@ def _rows_for(corpus, arr, name):
 def _say_dropped(tm, corpus, what:str, min_words:int|None):
     "Print (when `tm.progress`) how many documents preprocessing dropped and why; `min_words=None`: a given corpus's own rule."
     if len(corpus.dropped) and tm.progress:
-        few = f"fewer than {min_words}" if min_words is not None else "too few"
+        few = "no" if min_words == 1 else f"fewer than {min_words}" if min_words is not None else "too few"
         print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and {what} "
               f"(indices in `.corpus.dropped`).")
 
@@ -437,7 +437,8 @@ def evaluate(self:CTM,
     res = evaluate_topics(topics, None if absent else corpus.bow_texts, bow=None if absent else corpus.bow,
                           vocab=self.vocab, top_n=top_n, top_k=top_k)
     if labels is None: return res
-    if theta is None and self.inputs == "zeroshot" and len(labels) == len(docs):   # θ needs the embeddings only:
+    if (theta is None and self.inputs == "zeroshot" and len(labels) == len(docs)    # θ needs the embeddings only:
+        and (embeddings is None or len(embeddings) == len(docs))):
         theta = self.transform(docs, embeddings=embeddings)                         # every document is scored
         res.update(label_agreement(labels, theta.argmax(1)))
         return res
@@ -445,9 +446,11 @@ def evaluate(self:CTM,
         kept = [docs[i] for i in corpus.kept]
         theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
                  self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
-    if docs is not None and len(corpus) < corpus.n_docs:   # (fit said which training documents it left out)
-        warnings.warn(f"NMI and purity score {len(corpus)} of the {corpus.n_docs} documents: the other "
-                      f"{corpus.n_docs - len(corpus)} have no word of the model's vocabulary.", stacklevel=2)
+    if docs is not None and len(corpus) < corpus.n_docs and len(labels) == corpus.n_docs:   # (not for labels of the kept
+        warnings.warn(f"NMI, AMI and purity score {len(corpus)} of the {corpus.n_docs} documents: the other "   # ones only)
+                      f"{corpus.n_docs - len(corpus)} have no word of the model's vocabulary"
+                      + (" (a ZeroShotTM scores them too when given one embedding per document, or none)"
+                         if self.inputs == "zeroshot" else "") + ".", stacklevel=2)
     res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
     return res
 

@@ -312,11 +312,11 @@ def label_agreement(labels:Sequence, # gold label of each document (any hashable
     if y.shape != z.shape or y.ndim != 1:
         raise ValueError(f"`labels` and `topic_of_doc` must be 1-D and of the same length, got {y.shape} and {z.shape}")
     if not len(y): raise ValueError("no documents")
-    if y.dtype == object:   # e.g. None among strings, or numbers mixed with text
-        missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
+    if y.dtype == object or np.issubdtype(y.dtype, np.floating):   # e.g. None among strings, NaN, numbers mixed with text
+        missing = [i for i, v in enumerate(y.tolist()) if v is None or (isinstance(v, float) and np.isnan(v))]
         if missing: raise ValueError(f"labels has {len(missing)} missing value(s) (first at index {missing[0]}): "
                                      "give every document a label, e.g. 'unknown', or leave those documents out.")
-        y = y.astype(str)
+        if y.dtype == object: y = y.astype(str)
     if np.issubdtype(z.dtype, np.number) and (z < 0).any():
         raise ValueError(f"{int((z < 0).sum())} document(s) have topic {int(z.min())}: `most_likely_topic()` gives -1 to the "
                          "documents fit dropped, which have no topic. Leave them out of both arrays "

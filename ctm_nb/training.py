@@ -299,8 +299,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
         finally: bar.close(); net.eval()   # evaluation mode however training ends, errors included
     if hist.state.best is not None: net.load_state_dict(hist.state.best)
     if hist.stopped == "early_stopping" and hist.best_epoch == 1:
-        warnings.warn(f"early stopping kept the weights of epoch 1: no later epoch of the {len(hist)} improved the "
-                      "validation loss, so the model has barely trained. On a small corpus the validation loss (computed "
+        warnings.warn(f"early stopping kept the weights of epoch 1: none of the {len(hist) - 1} epochs after it improved "
+                      "the validation loss, so the model has barely trained. On a small corpus the validation loss (computed "
                       "with BatchNorm's running statistics) can rise while the model learns: train without validation "
                       "documents, or with a larger patience.", stacklevel=2)
     return hist

@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/widgets.html.md"""
 
 # %% ../nbs/11_widgets.ipynb #f75ce8de
 from __future__ import annotations
-import html, numbers, re, shutil, sys, threading, time
+import html, numbers, re, shutil, sys, threading, time, warnings
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -333,8 +333,10 @@ class DocumentInspector(widgets.VBox):
             self.result.value = "<i>Type or paste some text first.</i>"; return None
         try:
             kw = {} if self.tm.inputs == "bow" else dict(embeddings=self.tm._embed([doc], cache_dir=False, progress=False))
-            if self.tm.inputs == "zeroshot": self.theta = self.tm.transform(**kw)[0]
-            else: self.theta = self.tm.transform([doc], **kw)[0]
+            with warnings.catch_warnings():   # (an empty bag of words: the view below says so itself)
+                warnings.filterwarnings("ignore", message=".*have no word of the model's vocabulary")
+                if self.tm.inputs == "zeroshot": self.theta = self.tm.transform(**kw)[0]
+                else: self.theta = self.tm.transform([doc], **kw)[0]
         except Exception as e:
             self.error = e
             self.result.value = f'<span style="color:#c00"><b>{type(e).__name__}</b>: {html.escape(str(e))}</span>'

@@ -2,6 +2,7 @@
 
 Outside a kernel `with out: print()` captures nothing, so every check reads widget traits or the objects the widgets
 produce (`dash.model`, `explorer.words`, `inspector.theta`)."""
+import warnings
 import time
 import numpy as np
 import pytest
@@ -143,8 +144,11 @@ def test_document_inspector(trained):
     assert ins.result.value.count("<tr>") == 5
     np.testing.assert_allclose(ins.theta, tm.transform([ins.text.value])[0], atol=1e-5)
     assert ins.analyse("") is None and ins.theta is None and "Type or paste" in ins.result.value
-    ins.analyse("zzzz qqqq")                                         # no vocabulary word: embedding only
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ins.analyse("zzzz qqqq")                                     # no vocabulary word: embedding only
     assert ins.theta is not None and ins.known_words == [] and "no vocabulary words" in ins.result.value
+    assert not caught, [str(w.message) for w in caught]              # the view says so; transform's warning is not repeated
 
 def test_document_inspector_prodlda(small):
     texts, _, _ = small
