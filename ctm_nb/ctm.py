@@ -21,7 +21,7 @@ from .model import CTMNet, ACTIVATIONS, DECODERS
 from .training import fit_network, seeded, History, _check_int, _check_cuda_graph, _finite
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'CTM', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
+__all__ = ['FORMAT_VERSION', 'CTM', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
 
 # %% ../nbs/05_ctm.ipynb #42e153f1
 _HPARAMS = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors", "epochs", "batch_size",
@@ -295,6 +295,9 @@ def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.n
     return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
                  progress=self.progress if progress is None else progress, cache_dir=cache_dir)
 
+class NoVocabularyWarning(UserWarning):
+    "`transform` was given documents without one word of the model's vocabulary (filter it with `warnings.simplefilter`)."
+
 @patch
 def transform(self:CTM,
                docs=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
@@ -326,7 +329,7 @@ def transform(self:CTM,
         rests = ("the embeddings alone. For documents in another language than the training documents, use ZeroShotTM"
                  if self.inputs == "combined" else "nothing: it is the same for all of them")
         warnings.warn(f"{n_empty} of {n} documents have no word of the model's vocabulary (after the cleaning of fit). "
-                      f"{type(self).__name__} reads the bag of words, so their θ rests on {rests}.", stacklevel=2)
+                      f"{type(self).__name__} reads the bag of words, so their θ rests on {rests}.", NoVocabularyWarning, stacklevel=2)
     with seeded(seed, next(self.net.parameters()).device):
         return self._theta(TopicData(bow, emb), n_samples)
 
@@ -357,6 +360,13 @@ def _check_corpus_held(tm, what:str, fix:str="give it documents to show with `tm
         raise RuntimeError(f"this {type(tm).__name__} was loaded from disk without its training documents, which "
                            f"{what} needs: {fix}.")
 
+def _check_topic(tm, k) -> int:
+    "`k` as a topic index of the model `tm`, or an error naming the valid range (`-1` would silently mean topic K-1)."
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"a topic must be an int index, got {k!r} ({type(k).__name__}).")
+    if not 0 <= k < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {k}.")
+    return int(k)
+
 @patch
 def most_likely_topic(self:CTM,
                       theta:np.ndarray|None=None, # (n, K) topic mixtures, e.g. from `transform` (default: the training documents')
@@ -374,8 +384,7 @@ def top_documents(self:CTM,
                   n:int=5, # how many documents
                  ) -> list: # (document index, θ share, text) tuples, best first
     "The `n` training documents with the largest share of `topic`, as (index in your documents, share, text)."
-    self._check_fitted()
-    if not 0 <= topic < self.n_topics: raise IndexError(f"topic must be in 0..{self.n_topics - 1}, got {topic}.")
+    self._check_fitted(); topic = _check_topic(self, topic)
     _check_int("n", n, 1); _check_corpus_held(self, "top_documents")
     best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n]
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]

@@ -13,7 +13,7 @@ import matplotlib
 from matplotlib.figure import Figure
 import torch
 import torch.nn.functional as F
-from .ctm import _rows_for, _check_corpus_held, _check_labels
+from .ctm import _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import _check_int
 
 # %% auto #0
@@ -84,13 +84,6 @@ def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog
     return fig
 
 # %% ../nbs/10_visualize.ipynb #6212aa05
-def _check_topic(tm, k):
-    "`k` as a topic index of `tm`, or an error naming the valid range (a negative index would draw one topic under another's number)."
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"a topic must be an int index, got {k!r} ({type(k).__name__}).")
-    if not 0 <= k < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {k}.")
-    return int(k)
-
 def plot_top_words(tm, # a fitted model
                    n_words:int=10, # words per topic
                    ncols:int=5, # bar charts per row

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from matplotlib.figure import Figure
 from .data import bag_of_words, _as_docs
 from .embeddings import embed, resolve_device
-from .ctm import CombinedTM, ZeroShotTM, ProdLDA, _check_corpus_held
+from .ctm import CombinedTM, ZeroShotTM, ProdLDA, NoVocabularyWarning, _check_corpus_held, _check_topic
 from .training import EPOCH_WORDS
 from .visualize import draw_training, figure_png, relevant_words
 
@@ -272,7 +272,7 @@ class TopicExplorer(widgets.VBox):
                  chars:int=300, # characters shown per document
                 ):
         _check_corpus_held(tm, "the topic explorer")   # p(w) and the documents come from the training documents
-        if not 0 <= topic < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {topic}.")
+        topic = _check_topic(tm, topic)
         for name, v, lo, hi in [("n_words", n_words, 5, 40), ("n_docs", n_docs, 1, 20), ("lam", lam, 0, 1)]:   # the sliders' ranges
             _check_control(name, v, lo, hi, "topic explorer", numbers.Real if name == "lam" else numbers.Integral)
         self.tm, self.chars, self.words, self.documents = tm, chars, [], []
@@ -334,7 +334,7 @@ class DocumentInspector(widgets.VBox):
         try:
             kw = {} if self.tm.inputs == "bow" else dict(embeddings=self.tm._embed([doc], cache_dir=False, progress=False))
             with warnings.catch_warnings():   # (an empty bag of words: the view below says so itself)
-                warnings.filterwarnings("ignore", message=".*have no word of the model's vocabulary")
+                warnings.simplefilter("ignore", NoVocabularyWarning)
                 if self.tm.inputs == "zeroshot": self.theta = self.tm.transform(**kw)[0]
                 else: self.theta = self.tm.transform([doc], **kw)[0]
         except Exception as e:
