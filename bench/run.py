@@ -216,7 +216,7 @@ def summarise(runs:list[dict]) -> list[dict]:
             err = next(r for r in runs if r["model"] == name)["error"]
             rows.append({"model": name, "error": err}); continue
         row = {"model": name, "seeds": len(rs)}
-        for k in (*METRICS, "nmi", "purity", "fit_s", "s_per_epoch", "inference_s", "peak_mb", "n_topics_found"):
+        for k in (*METRICS, "nmi", "ami", "purity", "fit_s", "s_per_epoch", "inference_s", "peak_mb", "n_topics_found"):
             vals = [r[k] for r in rs if r.get(k) is not None and np.isfinite(r[k])]
             if vals: row[k], row[k + "_std"] = float(np.mean(vals)), float(np.std(vals))
         rows.append(row)
@@ -237,13 +237,13 @@ def markdown(report:dict) -> str:
              "TD: unique share of the top 25; IRBO: inverted RBO of the top 10; C_V: gensim c_v, top 10. "
              "Mean ± std over seeds. Times in seconds; θ: inference for all training documents; "
              "peak MB: resident-memory growth while fitting + inferring.", "",
-             "| model | NPMI | NPMI doc | TD@25 | IRBO | C_V | NMI | purity | fit s | s/epoch | θ s | peak MB | topics |",
-             "| --- | " + " | ".join(["---:"] * 12) + " |"]
+             "| model | NPMI | NPMI doc | TD@25 | IRBO | C_V | NMI | AMI | purity | fit s | s/epoch | θ s | peak MB | topics |",
+             "| --- | " + " | ".join(["---:"] * 13) + " |"]
     for r in report["summary"]:
         if "error" in r:
-            lines.append(f"| {r['model']} | " + " | ".join(["–"] * 12) + " |"); continue
+            lines.append(f"| {r['model']} | " + " | ".join(["–"] * 13) + " |"); continue
         lines.append("| " + " | ".join([r["model"], _cell(r, "npmi_window", 3), _cell(r, "npmi_doc", 3), _cell(r, "topic_diversity", 3),
-                                         _cell(r, "inverted_rbo", 3), _cell(r, "c_v", 3), _cell(r, "nmi", 3), _cell(r, "purity", 3),
+                                         _cell(r, "inverted_rbo", 3), _cell(r, "c_v", 3), _cell(r, "nmi", 3), _cell(r, "ami", 3), _cell(r, "purity", 3),
                                          _cell(r, "fit_s", 1), _cell(r, "s_per_epoch", 3), _cell(r, "inference_s", 2),
                                          _cell(r, "peak_mb", 0), _cell(r, "n_topics_found", 0)]) + " |")
     notes = [f"- {r['model']}: skipped or failed: {r['error']}" for r in report["summary"] if "error" in r]

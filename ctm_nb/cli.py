@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import ctm_nb
 from .data import load_bbc
-from .ctm import CombinedTM, ZeroShotTM, ProdLDA, _check_corpus_held
+from .ctm import MODELS, _check_corpus_held
 from .visualize import save_figures
 
 # %% auto #0
-__all__ = ['MODELS', 'read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
+__all__ = ['read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #4906cebf
 def _parse_table(path:Path, delimiter:str, quoting:int) -> tuple[list, list]:
@@ -116,8 +116,6 @@ def write_report(tm, # a fitted model
     return metrics
 
 # %% ../nbs/07_cli.ipynb #22b2311b
-MODELS = dict(combined=CombinedTM, zeroshot=ZeroShotTM, prodlda=ProdLDA)
-
 def _train_and_report(docs, labels, args, t0):
     _check_report_folder(Path(args.out).expanduser())   # before training, not after it
     tm = MODELS[args.model](n_topics=args.n_topics, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -148,8 +146,10 @@ def train(args):
     return _train_and_report(docs, labels, args, t0)
 
 # %% ../nbs/07_cli.ipynb #a15139fa
+def _model_name(s:str) -> str: return {m.lower(): m for m in MODELS}.get(s.lower(), s)   # zeroshottm → ZeroShotTM
+
 def _add_model_args(p, **defaults):
-    p.add_argument("--model", choices=list(MODELS), default="combined", help="combined (CombinedTM), zeroshot (ZeroShotTM) or prodlda")
+    p.add_argument("--model", type=_model_name, choices=list(MODELS), default="CombinedTM", help=", ".join(MODELS) + " (any case)")
     p.add_argument("--n-topics", type=int, default=defaults.get("n_topics", 10), help="number of topics K")
     p.add_argument("--epochs", type=int, default=100, help="maximum training epochs")
     p.add_argument("--batch-size", type=int, default=64, help="documents per batch")

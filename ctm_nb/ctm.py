@@ -21,7 +21,7 @@ from .model import CTMNet, ACTIVATIONS, DECODERS
 from .training import fit_network, seeded, History, _check_int, _check_cuda_graph, _finite
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'CTM', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
+__all__ = ['FORMAT_VERSION', 'MODELS', 'CTM', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
 
 # %% ../nbs/05_ctm.ipynb #42e153f1
 _HPARAMS = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors", "epochs", "batch_size",
@@ -381,12 +381,12 @@ def most_likely_topic(self:CTM,
 @patch
 def top_documents(self:CTM,
                   topic:int, # the topic, 0..K-1
-                  n:int=5, # how many documents
+                  n_docs:int=5, # how many documents
                  ) -> list: # (document index, θ share, text) tuples, best first
-    "The `n` training documents with the largest share of `topic`, as (index in your documents, share, text)."
+    "The `n_docs` training documents with the largest share of `topic`, as (index in your documents, share, text)."
     self._check_fitted(); topic = _check_topic(self, topic)
-    _check_int("n", n, 1); _check_corpus_held(self, "top_documents")
-    best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n]
+    _check_int("n_docs", n_docs, 1); _check_corpus_held(self, "top_documents")
+    best = np.argsort(-self.doc_topic[:, topic], kind="stable")[:n_docs]
     return [(int(self.corpus.kept[i]), float(self.doc_topic[i, topic]), self.corpus.texts[i]) for i in best]
 
 @patch
@@ -666,7 +666,7 @@ def load(cls:CTM, path, device="auto") -> CTM:
     cfg = _model_config(path)
     if cfg["model_class"] == "LDA":
         raise TypeError(f"{path} holds the LDA baseline, not a {cls.__name__}: use ctm_nb.baselines.LDA.load.")
-    klass = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}.get(cfg["model_class"])
+    klass = MODELS.get(cfg["model_class"])
     if klass is None or klass.inputs != cfg["inputs"]:
         raise ValueError(f"{path}/config.json names an unknown model class {cfg['model_class']!r} (inputs {cfg['inputs']!r}).")
     if not issubclass(klass, cls): raise TypeError(f"{path} holds a {klass.__name__}, not a {cls.__name__}: use {klass.__name__}.load.")
@@ -695,3 +695,5 @@ class ZeroShotTM(CTM):
 class ProdLDA(CTM):
     "The non-contextual baseline: the same VAE with an encoder that reads only the bag of words."
     inputs = "bow"
+
+MODELS = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}   # the models by name: `load`, the CLI, the dashboard

@@ -10,6 +10,7 @@ import functools
 import gc
 import heapq
 import importlib.util
+import random
 import string
 import unicodedata
 import warnings
@@ -28,7 +29,9 @@ __all__ = ['resolve_stopwords', 'clean_text', 'bag_of_words', 'Corpus', 'preproc
 # %% ../nbs/00_data.ipynb #264a7f4a
 @functools.cache
 def _english_stopwords():
+    state = random.getstate()   # importing scikit-learn (1.9) imports rich, which draws from Python's `random`:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    random.setstate(state)      # the caller's random stream stays where it was
     return ENGLISH_STOP_WORDS
 
 def resolve_stopwords(stopwords:str|Iterable[str]|None, # "english", None (no stopwords) or an iterable of words

@@ -263,13 +263,13 @@ def _rbo_pairs(topics:list[list[str]], p:float) -> np.ndarray:
         total += p ** d * A
     return np.clip((1 - p) / p * total + p ** k * A, 0.0, 1.0)
 
-def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of at least `top_k` words
-                 top_k:int=10, # compare the first `top_k` words of each topic
+def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of at least `top_n` words
+                 top_n:int=10, # compare the first `top_n` words of each topic
                  p:float=0.9, # RBO persistence (the CTM authors' `weight`)
                 ) -> float: # 1 - mean pairwise RBO, in [0, 1]; 1 = no overlap at all
     "Inverted rank-biased overlap: 1 minus the mean extrapolated RBO over all pairs of topics."
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
-    topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
+    topics = _topic_lists(topics, top_n, min_words=top_n, name="top_n")
     if len(topics) < 2: raise ValueError("inverted RBO compares pairs of topics: pass at least 2")
     for k, t in enumerate(topics): _check_distinct(t, f"topic {k}")
     R = _rbo_pairs(topics, p)

@@ -173,9 +173,9 @@ def _set_rng_state(state:torch.Tensor, dev:torch.device):
 
 EPOCH_WORDS = 10   # top words per topic that training reports after each epoch (`EpochLog.topics`)
 
-def top_words(net:CTMNet, vocab:list, n:int=EPOCH_WORDS) -> list:
-    "The `n` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
-    idx = net.beta.detach().topk(min(n, net.beta.shape[1]), dim=1).indices.cpu().numpy()
+def top_words(net:CTMNet, vocab:list, n_words:int=EPOCH_WORDS) -> list:
+    "The `n_words` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
+    idx = net.beta.detach().topk(min(n_words, net.beta.shape[1]), dim=1).indices.cpu().numpy()
     return [[vocab[j] for j in row] for row in idx]
 
 # %% ../nbs/04_training.ipynb #915ab929

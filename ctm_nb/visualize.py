@@ -319,18 +319,18 @@ def relevance(topic_word:np.ndarray, # (K, V) topic-word probabilities p(w|k), r
 def relevant_words(tm, # a fitted model
                    topic:int, # the topic
                    lam:float=0.6, # λ: 1 ranks by p(w|k), 0 by lift
-                   n:int=10, # how many words
+                   n_words:int=10, # how many words
                   ) -> list: # (word, relevance, p(w|k), p(w)) tuples, most relevant first
-    "The `n` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
+    "The `n_words` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
     topic = _check_topic(tm, topic)
-    _check_int("n", n, 1)
+    _check_int("n_words", n_words, 1)
     _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training documents' topics
     d = tm.pyldavis_data()                               # what the pyLDAvis view is given, and from it
     Phi = d["topic_term_dists"]
     tf = (d["doc_topic_dists"].T @ d["doc_lengths"]) @ Phi   # the term frequencies pyLDAvis computes: Σ_k n_k p(w|k)
     r = relevance(Phi[topic][None], tf, lam)[0]
     pw = tf / tf.sum()
-    return [(tm.vocab[j], float(r[j]), float(Phi[topic, j]), float(pw[j])) for j in np.argsort(-r, kind="stable")[:n]]
+    return [(tm.vocab[j], float(r[j]), float(Phi[topic, j]), float(pw[j])) for j in np.argsort(-r, kind="stable")[:n_words]]
 
 # %% ../nbs/10_visualize.ipynb #8bfd8922
 FIGURES = ("training", "top_words", "doc_topics", "topic_similarity", "doc_map")

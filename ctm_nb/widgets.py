@@ -15,13 +15,13 @@ from fastcore.basics import patch
 from matplotlib.figure import Figure
 from .data import bag_of_words, _as_docs
 from .embeddings import embed, resolve_device
-from .ctm import CombinedTM, ZeroShotTM, ProdLDA, NoVocabularyWarning, _check_corpus_held, _check_topic
+from .ctm import MODELS, ProdLDA, NoVocabularyWarning, _check_corpus_held, _check_topic
 from .training import EPOCH_WORDS
 from .visualize import draw_training, figure_png, relevant_words
 
 # %% auto #0
-__all__ = ['COLAB_GPU_STEPS', 'MODEL_CLASSES', 'in_colab', 'device_summary', 'GPUStatus', 'check_gpu', 'available_devices',
-           'topics_html', 'TrainingDashboard', 'TopicExplorer', 'DocumentInspector']
+__all__ = ['COLAB_GPU_STEPS', 'in_colab', 'device_summary', 'GPUStatus', 'check_gpu', 'available_devices', 'topics_html',
+           'TrainingDashboard', 'TopicExplorer', 'DocumentInspector']
 
 # %% ../nbs/11_widgets.ipynb #8e72e05d
 def in_colab() -> bool:
@@ -78,8 +78,6 @@ def check_gpu(colab:bool|None=None, # override Colab detection (None: detect)
     return GPUStatus("cpu", cpu, colab, advice)
 
 # %% ../nbs/11_widgets.ipynb #ebfb6ad1
-MODEL_CLASSES = {"CombinedTM": CombinedTM, "ZeroShotTM": ZeroShotTM, "ProdLDA": ProdLDA}
-
 def available_devices() -> list:
     "The devices this machine can train on: 'auto', 'cpu', 'cuda' and 'cuda:0', 'cuda:1', … (one per GPU), 'mps'."
     out = ["auto", "cpu"]
@@ -109,23 +107,23 @@ class TrainingDashboard(widgets.VBox):
                  embeddings=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
                  model:str="CombinedTM", # initial model: "CombinedTM", "ZeroShotTM" or "ProdLDA"
                  n_topics:int=10, # initial K
-                 epochs:int=50, # initial number of epochs
+                 epochs:int=100, # initial maximum number of epochs (the model's default)
                  batch_size:int=64, # initial batch size
                  lr:float=2e-3, # initial learning rate
                  device:str="auto", # initial device
-                 seed:int|None=0, # seed of every run (None: unseeded)
+                 seed:int|None=0, # seed of every run, 0 as in the CLI so that pressing Start again repeats a run (None: unseeded)
                  n_words:int=8, # top words shown per topic (at most EPOCH_WORDS, the 10 that training reports)
                  plot_every:float=0.5, # redraw the loss plot at most this often (seconds)
                  **model_kwargs, # other arguments of the model's constructor, e.g. vocab_size=1000
                 ):
-        if model not in MODEL_CLASSES: raise ValueError(f"model must be one of {list(MODEL_CLASSES)}, got {model!r}.")
+        if model not in MODELS: raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}.")
         if device not in (devices := available_devices()):
             raise ValueError(f"device must be one of {devices} on this machine, got {device!r}.")
         for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
                                 ("lr", lr, 1e-5, 0.1), ("n_words", n_words, 1, EPOCH_WORDS)]:   # the controls' ranges
             _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
-        MODEL_CLASSES[model](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
+        MODELS[model](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
                              progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
         self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = _as_docs(docs), embeddings, seed, n_words, plot_every
         self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
@@ -133,7 +131,7 @@ class TrainingDashboard(widgets.VBox):
         self.model, self.error, self.logs, self.thread = None, None, [], None
         self._stop_flag, self._last_plot = threading.Event(), 0.0
         st = dict(style={"description_width": "90px"}, layout=widgets.Layout(width="230px"))
-        self.model_type = widgets.Dropdown(options=list(MODEL_CLASSES), value=model, description="model", **st)
+        self.model_type = widgets.Dropdown(options=list(MODELS), value=model, description="model", **st)
         self.n_topics = widgets.BoundedIntText(n_topics, min=2, max=500, description="topics K", **st)
         self.epochs = widgets.BoundedIntText(epochs, min=1, max=10_000, description="epochs", **st)
         self.batch_size = widgets.BoundedIntText(batch_size, min=2, max=65_536, description="batch size", **st)
@@ -179,7 +177,7 @@ def _on_start(self:TrainingDashboard, _=None):
     if self.running: return
     self._stop_flag.clear()
     self.model, self.logs, self.error = None, [], None   # the model of this run only: never the last run's by mistake
-    cfg = dict(klass=MODEL_CLASSES[self.model_type.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
+    cfg = dict(klass=MODELS[self.model_type.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
                batch_size=self.batch_size.value, lr=float(self.lr.value), device=self.device.value)
     for c in self._controls: c.disabled = True
     self.start.disabled, self.stop.disabled = True, False

@@ -30,7 +30,7 @@ def test_quick_bench_writes_report(bench, bbc, bbc_embeddings, tmp_path, monkeyp
     for name in ("ctm_nb.CombinedTM", "ctm_nb.ZeroShotTM", "ctm_nb.ProdLDA", "ctm_nb.LDA"):
         r = rows[name]
         assert "error" not in r, r
-        for k in ("npmi_window", "npmi_doc", "topic_diversity", "inverted_rbo", "c_v", "nmi", "purity",
+        for k in ("npmi_window", "npmi_doc", "topic_diversity", "inverted_rbo", "c_v", "nmi", "ami", "purity",
                   "fit_s", "s_per_epoch", "inference_s", "peak_mb"):
             assert k in r and np.isfinite(r[k]), (name, k)
         assert -1 <= r["npmi_window"] <= 1 and 0 < r["topic_diversity"] <= 1

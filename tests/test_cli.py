@@ -93,6 +93,7 @@ def test_blank_lines_keep_doc_topic_rows_on_their_lines(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     rows = list(csv.reader(open(tmp_path / "report" / "doc_topic.csv")))[1:]
     assert len(rows) == len(lines) and [i for i, row in enumerate(rows) if row[1] == ""] == [3, 10]
+    assert json.loads((tmp_path / "report" / "model" / "config.json").read_text())["model_class"] == "ProdLDA"
 
 
 def test_the_report_folder_is_checked_before_training(tmp_path, monkeypatch):

@@ -274,8 +274,8 @@ def test_topic_diversity_in_unit_interval(topics):
 @given(topics=st.lists(st.permutations(WORDS).map(lambda t: t[:5]), min_size=2, max_size=6),
        p=st.floats(0.05, 0.95))
 def test_inverted_rbo_in_unit_interval_and_zero_for_identical(topics, p):
-    assert 0 <= inverted_rbo(topics, top_k=5, p=p) <= 1
-    assert inverted_rbo([topics[0]] * 3, top_k=5, p=p) == pytest.approx(0, abs=1e-12)
+    assert 0 <= inverted_rbo(topics, top_n=5, p=p) <= 1
+    assert inverted_rbo([topics[0]] * 3, top_n=5, p=p) == pytest.approx(0, abs=1e-12)
 
 
 @cfg

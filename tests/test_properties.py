@@ -153,13 +153,13 @@ def test_topic_diversity_formula_bounds_and_invariances(topics, copies, seed):
 @given(topics=st.lists(st.permutations(WORDS).map(lambda t: t[:4]), min_size=2, max_size=6), seed=st.integers(0, 1000),
        p=st.floats(0.05, 0.95))
 def test_inverted_rbo_symmetric_bounded_and_order_free(topics, seed, p):
-    irbo = inverted_rbo(topics, top_k=4, p=p)
+    irbo = inverted_rbo(topics, top_n=4, p=p)
     assert 0 <= irbo <= 1
-    assert inverted_rbo(topics[:2], top_k=4, p=p) == pytest.approx(inverted_rbo(topics[1::-1], top_k=4, p=p), abs=1e-12)
+    assert inverted_rbo(topics[:2], top_n=4, p=p) == pytest.approx(inverted_rbo(topics[1::-1], top_n=4, p=p), abs=1e-12)
     perm = np.random.default_rng(seed).permutation(len(topics))
-    assert inverted_rbo([topics[i] for i in perm], top_k=4, p=p) == pytest.approx(irbo, abs=1e-12)
+    assert inverted_rbo([topics[i] for i in perm], top_n=4, p=p) == pytest.approx(irbo, abs=1e-12)
     disjoint = [WORDS[:4], WORDS[4:8]]
-    assert inverted_rbo(disjoint, top_k=4, p=p) == 1.0
+    assert inverted_rbo(disjoint, top_n=4, p=p) == 1.0
     if len({tuple(t) for t in topics}) == 1: assert irbo == pytest.approx(0, abs=1e-12)
 
 @cfg

@@ -556,6 +556,16 @@ def test_save_accepts_the_same_settings_and_refuses_invalid_ones(tmp_path):
 
 
 def test_top_documents_and_evaluate_explain_bad_requests(fitted):
-    with pytest.raises(ValueError, match="n must be"): fitted.top_documents(0, n=-2)
+    with pytest.raises(ValueError, match="n_docs must be"): fitted.top_documents(0, n_docs=-2)
     with pytest.raises(ValueError, match="none has 1 or more words of the given vocabulary"):
         fitted.evaluate(["das ist ein ganz anderer text", "noch einer"], top_n=5, top_k=5)
+
+
+def test_preprocess_leaves_pythons_random_stream_alone():
+    # the first preprocess() in a process imports scikit-learn for its stopwords; scikit-learn 1.9 imports rich, which
+    # draws from Python's `random`. A fresh process, so that the import really happens here.
+    import subprocess, sys
+    code = ("import random; from ctm_nb.data import preprocess; random.seed(7); a = random.random(); random.seed(7); "
+            "preprocess(['the cat sat on the mat', 'a dog ran'], vocab_size=10); print(a == random.random())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "True", r.stdout + r.stderr[-2000:]

@@ -45,7 +45,7 @@ def test_tsne_map_and_embeddings(lda, bbc_embeddings):
 
 def test_relevance_edges(lda):
     with pytest.raises(IndexError): relevant_words(lda, 4)
-    words = relevant_words(lda, 0, lam=0.6, n=5)
+    words = relevant_words(lda, 0, lam=0.6, n_words=5)
     assert len(words) == 5 and all(0 < p <= 1 and 0 < q <= 1 for _, _, p, q in words)
 
 def test_loaded_model_has_no_corpus(lda, bbc, bbc_embeddings, tmp_path):
