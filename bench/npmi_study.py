@@ -50,9 +50,10 @@ def without_common_words(corpus, emb, max_df:float, vocab_size:int=2000):
     ok = np.flatnonzero(df <= max_df)
     order = ok[np.lexsort((np.array(full.vocab)[ok], -count[ok]))][:vocab_size] # most frequent first, ties by word
     new = preprocess(corpus.texts, vocab=sorted(full.vocab[i] for i in order))
-    print(f"--max-df {max_df:g}: left out {int((df > max_df).sum())} words, e.g. "
+    n_out = int((df > max_df).sum())
+    print(f"--max-df {max_df:g}: left out {n_out} words, e.g. "
           f"{[full.vocab[i] for i in np.argsort(-df)[:8]]}; {len(new):,} of {len(corpus):,} posts keep a word", flush=True)
-    return new, emb[new.kept]
+    return new, emb[new.kept], n_out
 
 def markdown(rep) -> str:
     L = ["# Why LDA leads on window NPMI: the same models scored several ways", "",
@@ -85,12 +86,12 @@ def main(argv=None):
     from ctm_nb import ctm
     _, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
     report = "npmi_study" if a.max_df is None else f"npmi_study_maxdf{a.max_df:g}"
-    if a.max_df is not None: corpus, emb = without_common_words(corpus, emb, a.max_df)
+    if a.max_df is not None: corpus, emb, n_out = without_common_words(corpus, emb, a.max_df)
     doc_freq = np.asarray((corpus.bow > 0).mean(0)).ravel()
     rep = dict(command="python bench/npmi_study.py " + " ".join(sys.argv[1:] if argv is None else argv),
                machine=machine(), versions=versions(), rows=[],
                vocabulary=None if a.max_df is None else f"{len(corpus.vocab):,} words, none in more than {a.max_df:.0%} "
-                                                        f"of the posts; {len(corpus):,} posts")
+                                                        f"of the posts ({n_out} words left out); {len(corpus):,} posts")
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     def record(model, epochs, seed, m, secs):
         for how, topics in rankings(m).items():

@@ -97,8 +97,8 @@ def test_npmi_study_without_common_words():
     docs = ["the cat sat", "cat dog", "cat bird", "dog bird", "cat fish", "eel"]
     corpus = preprocess(docs, vocab_size=100)
     emb = np.arange(len(corpus), dtype=np.float32)[:, None]
-    new, new_emb = study.without_common_words(corpus, emb, max_df=0.4, vocab_size=2)
-    assert new.vocab == ["bird", "dog"]                       # "cat" (4 of 6 posts) is left out; the 2 most frequent stay
+    new, new_emb, n_out = study.without_common_words(corpus, emb, max_df=0.4, vocab_size=2)
+    assert new.vocab == ["bird", "dog"] and n_out == 1        # "cat" (4 of 6 posts) is left out; the 2 most frequent stay
     counted = preprocess(corpus.texts, vocab=new.vocab, min_words=0)   # every original post, new vocabulary
     assert (np.asarray((counted.bow > 0).mean(0)).ravel() <= 0.4).all()
     assert [corpus.texts[i] for i in new.kept] == new.texts   # rows still aligned...
