@@ -9,7 +9,6 @@ from __future__ import annotations
 import json, time, warnings
 from pathlib import Path
 import numpy as np
-import scipy.sparse as sp
 import torch
 from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
@@ -106,7 +105,9 @@ def _normalise(theta):
 
 # %% ../nbs/12_baselines.ipynb #3f423d6d
 @patch
-def topics(self:LDA, n_words:int=10) -> list: # K lists of `n_words` words, best first
+def topics(self:LDA,
+           n_words:int=10, # words per topic
+          ) -> list: # K lists of `n_words` words, best first
     "The `n_words` highest-weight words of every topic."
     self._check_fitted()
     if isinstance(n_words, bool) or not isinstance(n_words, (int, np.integer)) or n_words < 1:
@@ -148,7 +149,9 @@ _LDA_HPARAMS = ("n_topics", "vocab_size", "stopwords", "remove_numbers", "min_wo
 _LDA_FITTED = ("doc_topic_prior_", "topic_word_prior_", "n_iter_", "n_batch_iter_", "bound_")   # scikit-learn's, besides λ
 
 @patch
-def save(self:LDA, path) -> Path:
+def save(self:LDA,
+         path, # the folder to write (created; an earlier saved model there is replaced)
+        ) -> Path: # the folder
     "Save to folder `path` (λ as safetensors + config.json), atomically, as the CTM classes do; returns the path."
     self._check_fitted()
     hp = {k: getattr(self, k) for k in _LDA_HPARAMS}

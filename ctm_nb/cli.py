@@ -6,12 +6,13 @@ Docs: https://ctm-nb.github.io/ctm_nb/cli.html.md"""
 
 # %% ../nbs/07_cli.ipynb #6a82c193
 from __future__ import annotations
-import argparse, csv, json, re, sys, time, warnings
+import argparse, csv, inspect, json, re, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import ctm_nb
 from .data import load_bbc
-from .ctm import MODELS, _check_corpus_held
+from .embeddings import DEFAULT_MODEL
+from .ctm import MODELS, CTM, _check_corpus_held
 from .visualize import save_figures
 
 # %% auto #0
@@ -50,8 +51,8 @@ def read_documents(path, # a .csv/.tsv file with a header, or a text file with o
     try:
         if path.suffix.lower() in (".csv", ".tsv"):
             cols, rows = _table_rows(path, "\t" if path.suffix.lower() == ".tsv" else ",")
-            for c in [column] + ([labels_column] if labels_column else []):
-                if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with --column.")
+            for c, opt in [(column, "--column")] + ([(labels_column, "--labels-column")] if labels_column else []):
+                if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with {opt}.")
             docs = [r[column] or "" for r in rows]
             labels = [r[labels_column] for r in rows] if labels_column else None
             if labels is not None and (bad := [i for i, l in enumerate(labels) if l is None or not l.strip()]):
@@ -131,14 +132,16 @@ def _train_and_report(docs, labels, args, t0):
           f"open {args.out}/index.html for the plots and the pyLDAvis view")
     return tm
 
-def demo(args):
+def demo(args:argparse.Namespace, # the parsed `ctm-nb demo` options
+        ) -> CTM: # the trained model
     "BBC News (2,225 articles, 5 sections) → CombinedTM → report."
     t0 = time.time()
     docs, labels = load_bbc()
     print(f"BBC News: {len(docs)} articles in {len(set(labels))} sections")
     return _train_and_report(docs, labels, args, t0)
 
-def train(args):
+def train(args:argparse.Namespace, # the parsed `ctm-nb train` options
+         ) -> CTM: # the trained model
     "The user's own documents → topic model → report."
     t0 = time.time()
     docs, labels = read_documents(args.file, args.column, args.labels_column)
@@ -149,15 +152,16 @@ def train(args):
 def _model_name(s:str) -> str: return {m.lower(): m for m in MODELS}.get(s.lower(), s)   # zeroshottm → ZeroShotTM
 
 def _add_model_args(p, **defaults):
+    model = {k: v.default for k, v in inspect.signature(CTM).parameters.items()}   # the model's own defaults
     p.add_argument("--model", type=_model_name, choices=list(MODELS), default="CombinedTM", help=", ".join(MODELS) + " (any case)")
     p.add_argument("--n-topics", type=int, default=defaults.get("n_topics", 10), help="number of topics K")
-    p.add_argument("--epochs", type=int, default=100, help="maximum training epochs")
-    p.add_argument("--batch-size", type=int, default=64, help="documents per batch")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
-    p.add_argument("--vocab-size", type=int, default=2000, help="vocabulary size V")
-    p.add_argument("--validation-split", type=float, default=0.0, help="share held out for early stopping (0: none)")
-    p.add_argument("--embedding-model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--epochs", type=int, default=model["epochs"], help="maximum training epochs")
+    p.add_argument("--batch-size", type=int, default=model["batch_size"], help="documents per batch")
+    p.add_argument("--lr", type=float, default=model["lr"], help="Adam learning rate")
+    p.add_argument("--vocab-size", type=int, default=model["vocab_size"], help="vocabulary size V")
+    p.add_argument("--validation-split", type=float, default=model["validation_split"], help="share held out for early stopping (0: none)")
+    p.add_argument("--embedding-model", default=DEFAULT_MODEL, help="sentence-transformers model name or path")
+    p.add_argument("--device", default=model["device"], help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same topics on a CPU)")
     p.add_argument("--out", default=defaults.get("out", "ctm_report"), help="report folder")
 
@@ -176,7 +180,8 @@ def parser() -> argparse.ArgumentParser:
     _add_model_args(t)
     return p
 
-def main(argv:list|None=None):
+def main(argv:list|None=None, # the arguments after `ctm-nb` (None: the command line's)
+        ):
     "Entry point of the `ctm-nb` console script."
     args = parser().parse_args(argv)
     try: (demo if args.command == "demo" else train)(args)

@@ -18,7 +18,7 @@ from .data import Corpus, preprocess, bag_of_words, _as_docs
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
-from .training import fit_network, seeded, History, _check_int, _check_cuda_graph, _finite
+from .training import fit_network, seeded, _check_int, _check_cuda_graph, _finite
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'MODELS', 'CTM', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
@@ -35,9 +35,9 @@ class CTM:
     def __init__(self,
                  n_topics:int=10, # K, number of topics
                  model_type:str="prodLDA", # decoder: "prodLDA" (product of experts) or "LDA" (mixture)
-                 hidden_sizes:tuple=(100, 100), # encoder hidden layer widths
-                 activation:str="softplus", # encoder activation
-                 dropout:float=0.2, # dropout in the encoder and on θ
+                 hidden_sizes:tuple=(100, 100), # hidden layer widths of the inference network
+                 activation:str="softplus", # activation of the inference network
+                 dropout:float=0.2, # dropout in the inference network and on θ
                  learn_priors:bool=True, # learn the prior's mean and variance
                  epochs:int=100, # maximum passes over the corpus
                  batch_size:int=64, # documents per training batch
@@ -71,14 +71,14 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
-def _check_float(name, value, lo, hi=None, lo_open=False, hi_open=True):
+def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, ...) with lo_open
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
     if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value}.")
     below = value <= lo if lo_open else value < lo
-    above = hi is not None and (value >= hi if hi_open else value > hi)
+    above = hi is not None and value >= hi
     if below or above:
-        span = (f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}" if hi is not None
+        span = (f"in {'(' if lo_open else '['}{lo}, {hi})" if hi is not None
                 else f"{'greater than' if lo_open else 'at least'} {lo}")
         raise ValueError(f"{name} must be {span}, got {value}.")
 
@@ -178,7 +178,7 @@ def fit(self:CTM,
     elif vocab is not None: raise ValueError("a corpus already has its vocabulary: pass vocab= to `preprocess` instead.")
     _check_corpus(corpus, self.n_topics)
     # settings that would only fail in training are checked before the embeddings, which can take minutes
-    if self.validation_split: _valid_count(len(corpus), self.validation_split, "validation_split")
+    if self.validation_split: _valid_count(len(corpus), self.validation_split)
     _check_cuda_graph(self.cuda_graph, torch.device(resolve_device(self.device)))
     unseen = [corpus.vocab[j] for j in np.flatnonzero(np.asarray(corpus.bow.sum(0)).ravel() == 0)]
     if unseen:   # only a fixed vocabulary can have them: their topic weights get no signal, yet may reach the top words
@@ -660,7 +660,10 @@ def _model_config(path:Path) -> dict:
     return _read_config(path)
 
 @patch(cls_method=True)
-def load(cls:CTM, path, device="auto") -> CTM:
+def load(cls:CTM,
+         path, # the folder `save` wrote
+         device="auto", # where the network goes: "auto", "cpu", "cuda", "cuda:1", "mps"
+        ) -> CTM: # the model, ready for `transform` and `topics` (its documents: `attach_documents`)
     "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
     path = Path(path).expanduser()
     cfg = _model_config(path)

@@ -182,11 +182,11 @@ def _load_new(model:str, device:str, folder_id:str|None):
 
 # %% ../nbs/01_embeddings.ipynb #da80a6dd
 def load_encoder(
-    model:str|Path=DEFAULT_MODEL, # Hugging Face Hub name (e.g. "all-MiniLM-L6-v2") or local folder of a sentence-transformers model
+    embedding_model:str|Path=DEFAULT_MODEL, # Hugging Face Hub name (e.g. "all-MiniLM-L6-v2") or local folder of a sentence-transformers model
     device:str|None=None, # "cuda", "mps", "cpu"; None picks the fastest available
 ): # the loaded `SentenceTransformer` (cached: the next call returns the same object)
     "Return the `SentenceTransformer` for a Hub name or local folder, offline when possible (packaged copy, local cache); offline and not on disk, the packaged all-MiniLM-L6-v2 with an `EncoderFallbackWarning`."
-    return _load(str(model), resolve_device(device))[0]
+    return _load(str(embedding_model), resolve_device(device))[0]
 
 # %% ../nbs/01_embeddings.ipynb #243ff16a
 _CACHE_FORMAT = "ctm_nb-embeddings-v1"
@@ -349,7 +349,7 @@ def _is_sentence_transformer(obj) -> bool:
 # %% ../nbs/01_embeddings.ipynb #b3988144
 def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
-    model:str|Path|Callable|None=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`; None: the default
+    embedding_model:str|Path|Callable|None=DEFAULT_MODEL, # Hub name or local folder, a loaded `SentenceTransformer`, or any callable `list[str] -> (n, D) array`; None: the default
     batch_size:int=64, # texts per encoder call
     max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (transformer models; static-embedding models and callables read whole texts); None: the model's own current limit
     device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
@@ -362,11 +362,11 @@ def embed(
     if not texts: raise ValueError("No texts to embed: `texts` is empty.")
     if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if max_seq_length is not None and max_seq_length < 1: raise ValueError(f"max_seq_length must be at least 1 or None, got {max_seq_length}.")
-    if model is None: model = DEFAULT_MODEL   # (as a model's embedding_model=None means)
+    model = DEFAULT_MODEL if embedding_model is None else embedding_model   # (as a topic model's embedding_model=None means)
     is_name = isinstance(model, (str, Path))
     is_st = not is_name and _is_sentence_transformer(model)
     if not (is_name or is_st or callable(model)):
-        raise TypeError(f"`model` must be a model name or path, a SentenceTransformer, or a callable, got {type(model).__name__}.")
+        raise TypeError(f"`embedding_model` must be a model name or path, a SentenceTransformer, or a callable, got {type(model).__name__}.")
     if devices is not None and not (is_name or is_st):
         raise ValueError("devices= spreads a sentence-transformers model over several devices; a callable encoder runs "
                          "where it runs: leave devices out.")

@@ -39,11 +39,11 @@ class SparseBow(NamedTuple):
     counts: torch.Tensor # (nnz,) float32 word counts
     doc: torch.Tensor # (nnz,) int64 position of each entry's document in the batch, 0..B-1
     offsets: torch.Tensor # (B,) int64 where each document's entries start
-    n_words: int # V, size of the vocabulary
+    vocab_size: int # V, size of the vocabulary
 
     def __len__(self): return self.offsets.shape[0]
     @property
-    def shape(self): return (len(self), self.n_words)
+    def shape(self): return (len(self), self.vocab_size)
     def to_dense(self) -> torch.Tensor:
         "The (B, V) count matrix."
         out = torch.zeros(self.shape, dtype=self.counts.dtype, device=self.counts.device)
@@ -210,20 +210,23 @@ def subset(self:TopicData, rows) -> TopicData:
                      None if self.labels is None else self.labels[rows], self.n_labels or None)
 
 def _valid_count(n:int, # documents to split
-                valid_size:float, # a share (< 1) or a count (>= 1) of them
-                name:str="valid_size", # the setting's name in the error message
+                validation_split:float, # a share (< 1) or a count (>= 1) of them
                ) -> int: # how many `split` holds out for validation
     "The number of validation documents `split` takes, or a ValueError when the split would leave a side too small."
-    if not np.isfinite(valid_size): raise ValueError(f"{name} must be a finite share or count, got {valid_size}.")
-    n_valid = int(round(valid_size * n)) if valid_size < 1 else int(valid_size)
+    if not np.isfinite(validation_split):
+        raise ValueError(f"validation_split must be a finite share or count, got {validation_split}.")
+    n_valid = int(round(validation_split * n)) if validation_split < 1 else int(validation_split)
     if not 1 <= n_valid <= n - 2:
-        raise ValueError(f"{name}={valid_size} leaves {n_valid} validation and {n - n_valid} training documents "
+        raise ValueError(f"validation_split={validation_split} leaves {n_valid} validation and {n - n_valid} training documents "
                          f"out of {n}: choose a size that keeps at least one document for validation and two for training.")
     return n_valid
 
 @patch
-def split(self:TopicData, valid_size:float=0.1, seed:int|None=None) -> tuple:
-    "Split into (train, valid) with a `valid_size` share (or count) of the documents held out at random."
-    n, n_valid = len(self), _valid_count(len(self), valid_size)
+def split(self:TopicData,
+          validation_split:float=0.1, # the share (< 1) or the number (>= 1) of documents held out
+          seed:int|None=None, # seed of the random split (None: unseeded)
+         ) -> tuple: # (train, valid) TopicData
+    "Split into (train, valid) with a `validation_split` share (or count) of the documents held out at random."
+    n, n_valid = len(self), _valid_count(len(self), validation_split)
     perm = np.random.default_rng(seed).permutation(n)
     return self.subset(np.sort(perm[n_valid:])), self.subset(np.sort(perm[:n_valid]))

@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/metrics.html.md"""
 
 # %% ../nbs/06_metrics.ipynb #306df628
 from __future__ import annotations
-from itertools import chain, combinations
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -213,14 +213,14 @@ def c_v(topics:Sequence[Sequence[str]], # K topics, each a list of words, best f
 # %% ../nbs/06_metrics.ipynb #b67afa0a
 def random_topics(vocab:Sequence[str], # the vocabulary to draw from
                   n_topics:int, # number of topics K
-                  top_n:int=10, # words per topic (distinct within a topic)
+                  n_words:int=10, # words per topic (distinct within a topic)
                   seed:int=0, # random seed, for a reproducible baseline
-                 ) -> list[list[str]]: # K lists of `top_n` words
+                 ) -> list[list[str]]: # K lists of `n_words` words
     "Random topics: the chance baseline for coherence."
     vocab = list(vocab)
-    if top_n > len(vocab): raise ValueError(f"top_n={top_n} is larger than the vocabulary ({len(vocab)} words)")
+    if n_words > len(vocab): raise ValueError(f"n_words={n_words} is larger than the vocabulary ({len(vocab)} words)")
     rng = np.random.default_rng(seed)
-    return [[vocab[i] for i in rng.choice(len(vocab), top_n, replace=False)] for _ in range(n_topics)]
+    return [[vocab[i] for i in rng.choice(len(vocab), n_words, replace=False)] for _ in range(n_topics)]
 
 # %% ../nbs/06_metrics.ipynb #d8458ffc
 def topic_diversity(topics:Sequence[Sequence[str]], # K topics, each a list of at least `top_k` words
@@ -283,19 +283,19 @@ def _embed_words(words:list[str], encoder) -> np.ndarray:
         encoder = load_encoder() if encoder is None else load_encoder(encoder)
     if hasattr(encoder, "encode"): E = encoder.encode(list(words), show_progress_bar=False)
     elif callable(encoder): E = encoder(list(words))
-    else: raise TypeError("`encoder` must be a SentenceTransformer or a callable list[str] -> array")
+    else: raise TypeError("`embedding_model` must be a SentenceTransformer, a callable list[str] -> array, or a name or path")
     E = np.asarray(E, dtype=np.float64)
     if E.shape[0] != len(words): raise ValueError(f"encoder returned {E.shape[0]} vectors for {len(words)} words")
     return E
 
 def embedding_coherence(topics:Sequence[Sequence[str]], # K topics, each a list of words, best first
-                        encoder:Callable|str|None=None, # SentenceTransformer, callable list[str] -> (n, D) array, or a name/path for `load_encoder`; None: MiniLM
+                        embedding_model:Callable|str|None=None, # SentenceTransformer, callable list[str] -> (n, D) array, or a name/path for `load_encoder`; None: MiniLM
                         top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
                        ) -> np.ndarray: # (K,) mean pairwise cosine similarity of each topic's word embeddings
     "Per-topic embedding coherence: mean pairwise cosine similarity of the top words' embeddings."
     topics = _topic_lists(topics, top_n, min_words=2)
     words, idx = _topic_index(topics)
-    E = _embed_words(words, encoder)
+    E = _embed_words(words, embedding_model)
     E = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
     out = np.empty(len(idx))
     for k, ix in enumerate(idx):

@@ -102,8 +102,10 @@ def decode(theta:torch.Tensor, # (B, K) topic proportions
     return (theta @ F.softmax(bn(beta), dim=1)).clamp_min(1e-10).log()
 
 # %% ../nbs/03_model.ipynb #51526f9d
-def gaussian_kl(mu:torch.Tensor, logvar:torch.Tensor, # posterior mean and log-variance, (B, K)
-                prior_mean:torch.Tensor, prior_var:torch.Tensor, # prior mean and variance, (K,)
+def gaussian_kl(mu:torch.Tensor, # posterior mean, (B, K)
+                logvar:torch.Tensor, # posterior log-variance, (B, K)
+                prior_mean:torch.Tensor, # prior mean, (K,)
+                prior_var:torch.Tensor, # prior variance, (K,)
                ) -> torch.Tensor: # (B,) KL divergence per document
     "KL(N(mu, exp(logvar)) || N(prior_mean, prior_var)) for diagonal Gaussians, summed over topics."
     return 0.5 * ((logvar.exp() + (prior_mean - mu) ** 2) / prior_var - 1 + prior_var.log() - logvar).sum(1)

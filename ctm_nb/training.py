@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/training.html.md"""
 
 # %% ../nbs/04_training.ipynb #82976ac9
 from __future__ import annotations
-import copy, math, time, contextlib, warnings
+import math, time, contextlib, warnings
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -20,7 +20,9 @@ __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'Graphe
 
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
-def seeded(seed:int|None, device="cpu"):
+def seeded(seed:int|None, # seed for torch's generators; None: leave them alone
+           device="cpu", # the device whose generator is seeded too (a CUDA device's, besides the CPU's)
+          ):
     "Run the block with torch's RNGs forked and seeded with `seed` (no-op for None); the caller's RNG state is restored."
     if seed is None: yield; return
     dev = torch.device(device)
@@ -173,7 +175,10 @@ def _set_rng_state(state:torch.Tensor, dev:torch.device):
 
 EPOCH_WORDS = 10   # top words per topic that training reports after each epoch (`EpochLog.topics`)
 
-def top_words(net:CTMNet, vocab:list, n_words:int=EPOCH_WORDS) -> list:
+def top_words(net:CTMNet, # the network
+              vocab:list, # its vocabulary, in β's column order
+              n_words:int=EPOCH_WORDS, # words per topic
+             ) -> list: # K lists of words, best first
     "The `n_words` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
     idx = net.beta.detach().topk(min(n_words, net.beta.shape[1]), dim=1).indices.cpu().numpy()
     return [[vocab[j] for j in row] for row in idx]

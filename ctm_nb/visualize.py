@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
-import torch
-import torch.nn.functional as F
 from .ctm import _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import _check_int
 
@@ -87,25 +85,25 @@ def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog
 def plot_top_words(tm, # a fitted model
                    n_words:int=10, # words per topic
                    ncols:int=5, # bar charts per row
-                   topics=None, # which topics (default: all)
+                   topic_ids=None, # which topics, as indices 0..K-1 (default: all)
                   ) -> Figure:
     "A grid of bar charts: the `n_words` top words of each topic (as in `tm.topics`), with their weight in β."
     _check_int("n_words", n_words, 1); _check_int("ncols", ncols, 1)
     P = tm.topic_word_matrix
     n_words = min(n_words, P.shape[1])   # a topic cannot list more words than the vocabulary has
-    topics = list(range(tm.n_topics)) if topics is None else [_check_topic(tm, k) for k in topics]
-    if not topics: raise ValueError("topics is empty: pass at least one topic index, or leave topics out to draw them all.")
-    ncols = max(1, min(ncols, len(topics))); nrows = -(-len(topics) // ncols)
+    topic_ids = list(range(tm.n_topics)) if topic_ids is None else [_check_topic(tm, k) for k in topic_ids]
+    if not topic_ids: raise ValueError("topic_ids is empty: pass at least one topic index, or leave topic_ids out to draw them all.")
+    ncols = max(1, min(ncols, len(topic_ids))); nrows = -(-len(topic_ids) // ncols)
     fig = _figure(figsize=(2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
     axs = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     colours = _colours(tm.n_topics)
-    for ax, k in zip(axs, topics):
+    for ax, k in zip(axs, topic_ids):
         idx = np.argsort(-P[k], kind="stable")[:n_words]
         ax.barh(range(len(idx)), P[k, idx], color=colours[k])
         ax.set_yticks(range(len(idx)), [tm.vocab[j] for j in idx], fontsize=8)
         ax.invert_yaxis(); ax.tick_params(axis="x", labelsize=6)
         ax.set_title(f"topic {k}", fontsize=9); ax.set_xlabel("weight β", fontsize=7)
-    for ax in axs[len(topics):]: ax.set_visible(False)
+    for ax in axs[len(topic_ids):]: ax.set_visible(False)
     return fig
 
 # %% ../nbs/10_visualize.ipynb #e73db931

@@ -105,7 +105,7 @@ class TrainingDashboard(widgets.VBox):
     def __init__(self,
                  docs:list, # the documents (list of str)
                  embeddings=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
-                 model:str="CombinedTM", # initial model: "CombinedTM", "ZeroShotTM" or "ProdLDA"
+                 model_class:str="CombinedTM", # initial model class, a name in `MODELS`: "CombinedTM", "ZeroShotTM" or "ProdLDA"
                  n_topics:int=10, # initial K
                  epochs:int=100, # initial maximum number of epochs (the model's default)
                  batch_size:int=64, # initial batch size
@@ -116,14 +116,14 @@ class TrainingDashboard(widgets.VBox):
                  plot_every:float=0.5, # redraw the loss plot at most this often (seconds)
                  **model_kwargs, # other arguments of the model's constructor, e.g. vocab_size=1000
                 ):
-        if model not in MODELS: raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}.")
+        if model_class not in MODELS: raise ValueError(f"model_class must be one of {list(MODELS)}, got {model_class!r}.")
         if device not in (devices := available_devices()):
             raise ValueError(f"device must be one of {devices} on this machine, got {device!r}.")
         for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
                                 ("lr", lr, 1e-5, 0.1), ("n_words", n_words, 1, EPOCH_WORDS)]:   # the controls' ranges
             _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
-        MODELS[model](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
+        MODELS[model_class](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
                              progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
         self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = _as_docs(docs), embeddings, seed, n_words, plot_every
         self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
@@ -131,7 +131,7 @@ class TrainingDashboard(widgets.VBox):
         self.model, self.error, self.logs, self.thread = None, None, [], None
         self._stop_flag, self._last_plot = threading.Event(), 0.0
         st = dict(style={"description_width": "90px"}, layout=widgets.Layout(width="230px"))
-        self.model_type = widgets.Dropdown(options=list(MODELS), value=model, description="model", **st)
+        self.model_class = widgets.Dropdown(options=list(MODELS), value=model_class, description="model", **st)
         self.n_topics = widgets.BoundedIntText(n_topics, min=2, max=500, description="topics K", **st)
         self.epochs = widgets.BoundedIntText(epochs, min=1, max=10_000, description="epochs", **st)
         self.batch_size = widgets.BoundedIntText(batch_size, min=2, max=65_536, description="batch size", **st)
@@ -148,7 +148,7 @@ class TrainingDashboard(widgets.VBox):
         self.topics = widgets.HTML()
         for w, c in [(self.progress, "ctm-progress"), (self.status, "ctm-status"),
                      (self.plot, "ctm-plot"), (self.topics, "ctm-topics-box")]: w.add_class(c)   # CSS hooks for browser tests
-        self._controls = [self.model_type, self.n_topics, self.epochs, self.batch_size, self.lr, self.device]
+        self._controls = [self.model_class, self.n_topics, self.epochs, self.batch_size, self.lr, self.device]
         self.start.on_click(self._on_start); self.stop.on_click(self._on_stop)
         self.device.observe(lambda _: self._show_device(), "value"); self._show_device()
         self.epochs.observe(lambda c: setattr(self.progress, "max", c.new) if not self.running else None, "value")
@@ -177,7 +177,7 @@ def _on_start(self:TrainingDashboard, _=None):
     if self.running: return
     self._stop_flag.clear()
     self.model, self.logs, self.error = None, [], None   # the model of this run only: never the last run's by mistake
-    cfg = dict(klass=MODELS[self.model_type.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
+    cfg = dict(klass=MODELS[self.model_class.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
                batch_size=self.batch_size.value, lr=float(self.lr.value), device=self.device.value)
     for c in self._controls: c.disabled = True
     self.start.disabled, self.stop.disabled = True, False
@@ -279,11 +279,11 @@ class TopicExplorer(widgets.VBox):
         self.lam = widgets.FloatSlider(lam, min=0, max=1, step=0.05, description="λ", continuous_update=False)
         self.n_words = widgets.IntSlider(n_words, min=5, max=40, description="words", continuous_update=False)
         self.n_docs = widgets.IntSlider(n_docs, min=1, max=20, description="documents", continuous_update=False)
-        self.bars, self.docs = widgets.HTML(), widgets.HTML()
+        self.words_html, self.docs_html = widgets.HTML(), widgets.HTML()
         for w in (self.topic, self.lam, self.n_words, self.n_docs): w.observe(lambda _: self.update(), "value")
         super().__init__([widgets.HBox([self.topic, self.lam]), widgets.HBox([self.n_words, self.n_docs]),
-                          widgets.HBox([self.bars, self.docs])])
-        self.bars.layout.width, self.docs.layout.width = "360px", "560px"
+                          widgets.HBox([self.words_html, self.docs_html])])
+        self.words_html.layout.width, self.docs_html.layout.width = "360px", "560px"
         self.update()
 
     def update(self):
@@ -294,13 +294,13 @@ class TopicExplorer(widgets.VBox):
         top = max(max(p, q) for _, _, p, q in self.words)
         rows = "".join(f'<tr><td style="text-align:right;padding-right:6px">{html.escape(w)}</td><td style="width:220px">'
                        f'{_bar(p / top, "#d62728")}{_bar(q / top, "#9aa5b1")}</td></tr>' for w, _, p, q in self.words)
-        self.bars.value = (f'<div style="font-size:12px"><b>topic {k}, λ = {self.lam.value:.2f}</b> '
+        self.words_html.value = (f'<div style="font-size:12px"><b>topic {k}, λ = {self.lam.value:.2f}</b> '
                            f'<span style="color:#d62728">■ p(w|k)</span> <span style="color:#9aa5b1">■ p(w)</span>'
                            f'<table class="ctm-words">{rows}</table></div>')
         docs = "".join(f'<li style="margin-bottom:6px"><b>{share:.0%}</b> · document {i}: '
                        f'{html.escape(text[:self.chars])}{"…" if len(text) > self.chars else ""}</li>'
                        for i, share, text in self.documents)
-        self.docs.value = f'<div style="font-size:12px"><b>most typical documents</b><ol class="ctm-docs">{docs}</ol></div>'
+        self.docs_html.value = f'<div style="font-size:12px"><b>most typical documents</b><ol class="ctm-docs">{docs}</ol></div>'
 
 # %% ../nbs/11_widgets.ipynb #570c9996
 class DocumentInspector(widgets.VBox):

@@ -196,7 +196,7 @@ def test_rbo_matches_references():
 
 def test_inverted_rbo_matches_pairwise_loop():
     texts, _ = zipf_corpus(n_docs=20)
-    topics = random_topics(sorted(set(chain.from_iterable(texts))), 12, top_n=10, seed=7)
+    topics = random_topics(sorted(set(chain.from_iterable(texts))), 12, n_words=10, seed=7)
     expected = 1 - np.mean([ref_rbo_ctm(a, b, 0.9) for a, b in combinations(topics, 2)])
     assert abs(inverted_rbo(topics) - expected) < 1e-12
 

@@ -44,7 +44,7 @@ def test_dashboard_trains_with_live_updates(small, trained):
 def test_controls_reach_the_model(small):
     texts, _, emb = small
     dash = TrainingDashboard(texts, embeddings=emb, n_topics=10, epochs=50, vocab_size=800)
-    dash.model_type.value, dash.n_topics.value, dash.epochs.value = "ZeroShotTM", 4, 3
+    dash.model_class.value, dash.n_topics.value, dash.epochs.value = "ZeroShotTM", 4, 3
     dash.batch_size.value, dash.lr.value, dash.device.value = 32, 1e-3, "cpu"
     assert dash.progress.max == 3                       # the bar follows the epochs control
     dash.start.click(); assert dash.wait(300)
@@ -83,10 +83,10 @@ def test_closing_the_dashboard_stops_its_run(small):
 def test_prodlda_needs_no_embeddings_and_others_compute_them_once(small, monkeypatch, tmp_path):
     texts, _, _ = small
     monkeypatch.setenv("CTM_NB_CACHE", str(tmp_path))
-    dash = TrainingDashboard(texts[:40], model="ProdLDA", n_topics=3, epochs=2, batch_size=16, vocab_size=300, device="cpu")
+    dash = TrainingDashboard(texts[:40], model_class="ProdLDA", n_topics=3, epochs=2, batch_size=16, vocab_size=300, device="cpu")
     dash.start.click(); assert dash.wait(300)
     assert isinstance(dash.model, ProdLDA) and dash.embeddings is None
-    dash.model_type.value = "CombinedTM"
+    dash.model_class.value = "CombinedTM"
     dash.start.click(); assert dash.wait(300)
     assert dash.error is None, dash.error
     assert isinstance(dash.model, CombinedTM) and dash.embeddings.shape == (40, 384)
@@ -100,7 +100,7 @@ def test_errors_are_shown_not_raised(small):
     dash.start.click(); assert dash.wait(60)
     assert isinstance(dash.error, ValueError) and dash.model is None
     assert "ValueError" in dash.status.value and dash.progress.bar_style == "danger" and not dash.start.disabled
-    with pytest.raises(ValueError, match="model must be one of"): TrainingDashboard(texts, model="BERTopic")
+    with pytest.raises(ValueError, match="model_class must be one of"): TrainingDashboard(texts, model_class="BERTopic")
     for kw, msg in [(dict(device="cuda:7"), "device must be one of"), (dict(n_topics=1000), "n_topics must be between 2 and 500"),
                     (dict(lr=0.5), "lr must be between 1e-05 and 0.1"), (dict(epochs=0), "epochs must be between 1")]:
         with pytest.raises(ValueError, match=msg): TrainingDashboard(texts, **kw)
@@ -117,7 +117,7 @@ def test_inspector_of_a_model_given_unnamed_embeddings_says_what_to_do(small):
 def test_topic_explorer(trained):
     tm = trained.model
     ex = TopicExplorer(tm, topic=2, n_words=12, n_docs=4)
-    assert len(ex.words) == 12 and len(ex.documents) == 4 and ex.bars.value.count("<tr>") == 12
+    assert len(ex.words) == 12 and len(ex.documents) == 4 and ex.words_html.value.count("<tr>") == 12
     rel = [r for _, r, _, _ in ex.words]
     assert rel == sorted(rel, reverse=True)
     ex.lam.value = 1.0
@@ -129,7 +129,7 @@ def test_topic_explorer(trained):
     ex.topic.value = 4
     shares = [s for _, s, _ in ex.documents]
     assert shares == sorted(shares, reverse=True) and shares[0] == pytest.approx(tm.doc_topic[:, 4].max())
-    assert "topic 4" in ex.bars.value and ex.docs.value.count("<li") == 4
+    assert "topic 4" in ex.words_html.value and ex.docs_html.value.count("<li") == 4
     ex.n_words.value, ex.n_docs.value = 20, 2
     assert len(ex.words) == 20 and len(ex.documents) == 2
 
@@ -175,7 +175,7 @@ def test_devices():
     devs = available_devices()
     assert devs[:2] == ["auto", "cpu"] and ("cuda" in devs) == torch.cuda.is_available()
     assert device_summary("cpu").startswith("cpu · ")
-    dash = TrainingDashboard(["a b c"] * 5, model="ProdLDA", device="cpu")
+    dash = TrainingDashboard(["a b c"] * 5, model_class="ProdLDA", device="cpu")
     assert "cpu" in dash.device_info.value
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
