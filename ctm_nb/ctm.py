@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, _as_docs
+from .data import Corpus, preprocess, bag_of_words, _as_docs, _random_kept
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
@@ -71,7 +71,7 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
-def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, ...) with lo_open
+def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, hi) with lo_open
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
     if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value}.")
@@ -422,7 +422,7 @@ def evaluate(self:CTM,
              embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings; unused by bag-of-words models)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
-    from ctm_nb.metrics import evaluate_topics, label_agreement
+    with _random_kept(): from ctm_nb.metrics import evaluate_topics, label_agreement   # (imports scikit-learn)
     self._check_fitted(); _check_int("top_n", top_n, 1); _check_int("top_k", top_k, 1)
     if docs is None: _check_corpus_held(self, "evaluate() without docs", "pass `docs` to evaluate on")
     if labels is not None: labels = _check_labels(labels).astype(str)   # (as fit reads them: any hashable values)

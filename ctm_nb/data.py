@@ -27,11 +27,16 @@ import scipy.sparse as sp
 __all__ = ['resolve_stopwords', 'clean_text', 'bag_of_words', 'Corpus', 'preprocess', 'load_20newsgroups', 'load_bbc']
 
 # %% ../nbs/00_data.ipynb #264a7f4a
+@contextmanager
+def _random_kept():
+    "Put Python's `random` stream back after the block: for lazy scikit-learn imports (1.9's pulls in rich, which draws from it)."
+    state = random.getstate()
+    try: yield
+    finally: random.setstate(state)
+
 @functools.cache
 def _english_stopwords():
-    state = random.getstate()   # importing scikit-learn (1.9) imports rich, which draws from Python's `random`:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-    random.setstate(state)      # the caller's random stream stays where it was
+    with _random_kept(): from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
     return ENGLISH_STOP_WORDS
 
 def resolve_stopwords(stopwords:str|Iterable[str]|None, # "english", None (no stopwords) or an iterable of words
@@ -275,7 +280,7 @@ def load_20newsgroups(subset:str="all", # "train", "test" or "all"
                       remove:tuple|str|None=("headers", "footers", "quotes"), # parts of each post to strip (None: none)
                      ) -> tuple[list[str], np.ndarray, list[str]]: # texts, int64 labels, label names
     "Load 20 Newsgroups with scikit-learn: the post texts, their group ids and the group names."
-    from sklearn.datasets import fetch_20newsgroups, get_data_home
+    with _random_kept(): from sklearn.datasets import fetch_20newsgroups, get_data_home
     remove = () if remove is None else (remove,) if isinstance(remove, str) else tuple(remove)
     if bad := [r for r in remove if r not in ("headers", "footers", "quotes")]:
         raise ValueError(f"remove= takes 'headers', 'footers' and 'quotes', got {bad}.")

@@ -20,10 +20,10 @@ __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'Graphe
 
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
-def seeded(seed:int|None, # seed for torch's generators; None: leave them alone
-           device="cpu", # the device whose generator is seeded too (a CUDA device's, besides the CPU's)
+def seeded(seed:int|None, # seed for torch's generators (`torch.manual_seed` seeds every device's); None: leave them alone
+           device="cpu", # the device of the run: on a CUDA device, its generator is saved and restored besides the CPU's
           ):
-    "Run the block with torch's RNGs forked and seeded with `seed` (no-op for None); the caller's RNG state is restored."
+    "Run the block with torch's RNGs forked and seeded with `seed` (no-op for None); the CPU's state and `device`'s are restored."
     if seed is None: yield; return
     dev = torch.device(device)
     devices = [dev.index or 0] if dev.type == "cuda" else []

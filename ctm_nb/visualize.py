@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
+from .data import _random_kept
 from .ctm import _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import _check_int
 
@@ -202,10 +203,10 @@ def doc_map(tm, # a fitted model
     X = tm.doc_topic if embeddings is None else _rows_for(tm.corpus, np.asarray(embeddings), "embeddings")
     X = np.asarray(X, dtype=np.float64)
     if method == "pca":
-        from sklearn.decomposition import PCA
+        with _random_kept(): from sklearn.decomposition import PCA
         return PCA(n_components=2, random_state=seed).fit_transform(X)
     if method == "tsne":
-        from sklearn.manifold import TSNE
+        with _random_kept(): from sklearn.manifold import TSNE
         return TSNE(n_components=2, perplexity=min(30.0, (len(X) - 1) / 3), init="pca", random_state=seed).fit_transform(X)
     raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
 

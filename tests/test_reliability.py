@@ -503,7 +503,7 @@ def test_fit_network_resume_is_exact_and_validated():
 
 def test_embeddings_are_computed_on_the_model_device(monkeypatch):
     seen = []
-    def fake_embed(texts, model=None, **kw): seen.append(kw.get("device")); return np.asarray(EMB[:len(texts)])
+    def fake_embed(texts, embedding_model=None, **kw): seen.append(kw.get("device")); return np.asarray(EMB[:len(texts)])
     monkeypatch.setattr(ctm_module, "embed", fake_embed)
     tm = model(embedding_model="some-encoder").fit(DOCS)      # device="cpu": on a GPU machine it used to encode on CUDA
     tm.transform(DOCS[:2])
@@ -561,11 +561,17 @@ def test_top_documents_and_evaluate_explain_bad_requests(fitted):
         fitted.evaluate(["das ist ein ganz anderer text", "noch einer"], top_n=5, top_k=5)
 
 
-def test_preprocess_leaves_pythons_random_stream_alone():
-    # the first preprocess() in a process imports scikit-learn for its stopwords; scikit-learn 1.9 imports rich, which
-    # draws from Python's `random`. A fresh process, so that the import really happens here.
+@pytest.mark.parametrize("setup, call", [
+    ("", "preprocess(['the cat sat on the mat', 'a dog ran'], vocab_size=10)"),
+    ("tm = ProdLDA(n_topics=2, epochs=2, stopwords=None, seed=0, progress=False).fit(['cat dog cat', 'dog cat fish', "
+     "'fish eel fish', 'eel fish eel'] * 5)", "tm.evaluate(labels=[0, 0, 1, 1] * 5)"),
+])
+def test_lazy_scikit_learn_imports_leave_pythons_random_stream_alone(setup, call):
+    # scikit-learn 1.9 imports rich, which draws from Python's `random` when imported. A fresh process, so that the
+    # first scikit-learn import happens in `call` (the assert on sys.modules makes sure of it).
     import subprocess, sys
-    code = ("import random; from ctm_nb.data import preprocess; random.seed(7); a = random.random(); random.seed(7); "
-            "preprocess(['the cat sat on the mat', 'a dog ran'], vocab_size=10); print(a == random.random())")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.stdout.strip() == "True", r.stdout + r.stderr[-2000:]
+    code = ("import random, sys; from ctm_nb.data import preprocess; from ctm_nb.ctm import ProdLDA\n" + setup + "\n"
+            "assert 'sklearn' not in sys.modules\n"
+            "random.seed(7); a = random.random(); random.seed(7)\n" + call + "\nprint(a == random.random())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.stdout.strip().endswith("True"), r.stdout + r.stderr[-2000:]
