@@ -2,12 +2,13 @@
 
     python bench/profile_step.py                                   # CPU, 20 Newsgroups, batch 64, 50 profiled steps
     python bench/profile_step.py --device cuda --embeddings-file .gpu/ng_minilm.npy
+    python bench/profile_step.py --compile --embeddings-file .gpu/ng_minilm.npy   # + wall time with torch.compile
 
 A CUDA graph replays exactly the kernels of one eager step, so the CUDA table (kernel count and summed kernel time
 per step) is what a graphed step costs on the GPU, without the launch overhead. Writes <out>/profile_step_<device>.md.
 """
 from __future__ import annotations
-import argparse, sys
+import argparse, statistics, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -20,6 +21,8 @@ def main(argv=None) -> dict:
     p.add_argument("--steps", type=int, default=50, help="profiled steps (after 10 warm-up steps)")
     p.add_argument("--n-docs", type=int, default=None); p.add_argument("--embeddings-file", default=None)
     p.add_argument("--rows", type=int, default=25, help="operators or kernels in the table")
+    p.add_argument("--compile", action="store_true",
+                   help="also time steps whose forward pass and loss are compiled by torch.compile (Inductor; CPU or CUDA)")
     p.add_argument("--out", default=str(HERE))
     a = p.parse_args(argv)
     import torch
@@ -37,13 +40,25 @@ def main(argv=None) -> dict:
     order = torch.randperm(len(data), generator=gen).to(dev)
     n_batches = len(data) // a.batch_size
     if n_batches < 10 + a.steps: raise SystemExit(f"need {10 + a.steps} full batches, the corpus has {n_batches}")
-    def step(i):
+    def loss(bow, emb): return net.loss(net(bow, emb), bow)["loss"]
+    def step(i, f=loss):
         b = data.batch(order[i * a.batch_size:(i + 1) * a.batch_size])
-        t = net.loss(net(b.bow, b.embeddings), b.bow)
-        opt.zero_grad(set_to_none=True); t["loss"].backward(); opt.step()
-    for i in range(10): step(i)
+        opt.zero_grad(set_to_none=True); f(b.bow, b.embeddings).backward(); opt.step()
     cuda = dev.type == "cuda"
-    if cuda: torch.cuda.synchronize()
+    def wall_ms(f=loss):
+        "Median wall milliseconds per step over three rounds of the profiled steps (no profiler), after 10 warm-up steps."
+        for i in range(10): step(i, f)
+        ms = []
+        for _ in range(3):
+            if cuda: torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for i in range(10, 10 + a.steps): step(i, f)
+            if cuda: torch.cuda.synchronize()
+            ms.append((time.perf_counter() - t0) / a.steps * 1e3)
+        return statistics.median(ms)
+    wall = {"eager": wall_ms()}
+    if a.compile: wall["torch.compile"] = wall_ms(torch.compile(loss))
+    for i in range(10): step(i)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=acts) as prof:
         for i in range(10, 10 + a.steps): step(i)
@@ -57,11 +72,15 @@ def main(argv=None) -> dict:
     what, m = ("kernels" if cuda else "operators"), machine()
     L = [f"# One training step, profiled ({a.device})", "",
          f"Command: `python bench/profile_step.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
-         f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m.get('torch_threads')}"
+         f"Machine: {m['cpu']}" + (f" ({m['simd']})" if m.get("simd") else "") + f", {m['cores']} cores, torch threads {m.get('torch_threads')}"
          + (f", GPU {m['gpu']}" if m.get("gpu") and cuda else "") + f", torch {torch.__version__}  ",
          f"CombinedTM, 20 Newsgroups ({len(data):,} docs, V={data.vocab_size}, K=50), batch {a.batch_size}, eager, "
          f"{a.steps} steps after 10 warm-up steps.", "",
-         f"Per step: {calls:.0f} {what}, {total / 1e3:.3f} ms of {'kernel' if cuda else 'self CPU'} time.", "",
+         f"Per step: {calls:.0f} {what}, {total / 1e3:.3f} ms of {'kernel' if cuda else 'self CPU'} time.  ",
+         "Wall time per step without the profiler (median of 3 rounds): "
+         + "; ".join(f"{k} {v:.2f} ms" for k, v in wall.items())
+         + (" (torch.compile: the forward pass and the loss compiled by Inductor; backward and Adam as in eager)" if a.compile else "")
+         + ".", "",
          f"| {what[:-1]} | calls per step | ms per step | share |", "| --- | ---: | ---: | ---: |"]
     for e in rows[:a.rows]:
         t = getattr(e, key) / a.steps
@@ -69,7 +88,7 @@ def main(argv=None) -> dict:
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     path = out / f"profile_step_{dev.type}.md"
     path.write_text("\n".join(L) + "\n")
-    print("\n".join(L[5:7]) + f"\nwrote {path}")
-    return dict(per_step_ms=total / 1e3, calls_per_step=calls, table=[(e.key, e.count / a.steps, getattr(e, key) / a.steps / 1e3) for e in rows])
+    print("\n".join(L[5:8]) + f"\nwrote {path}")
+    return dict(per_step_ms=total / 1e3, wall_ms=wall, calls_per_step=calls, table=[(e.key, e.count / a.steps, getattr(e, key) / a.steps / 1e3) for e in rows])
 
 if __name__ == "__main__": main()

@@ -25,6 +25,13 @@ def median_time(f, repeat:int) -> tuple[float, list]:
         t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
     return statistics.median(ts), ts
 
+def product_rate(device:str="cpu", n:int=2000, repeat:int=5) -> float:
+    "GFLOPS of one float32 `torch.mm` of two n×n matrices on `device` (median of `repeat`): the machine's practical peak."
+    import torch
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    def f(): a @ b; _sync(device)
+    return 2 * n**3 / median_time(f, repeat)[0] / 1e9
+
 def _sync(dev):
     import torch
     if str(dev).startswith("cuda"): torch.cuda.synchronize()
@@ -148,8 +155,10 @@ def _seconds_table(rows:list[dict], ratio_fmt:str) -> list[str]:
 def markdown(rep:dict) -> str:
     c, m = rep["config"], rep["machine"]
     L = [f"# ctm_nb speed report ({'GPU: ' + str(m['gpu']) if m.get('gpu') and c['device'] != 'cpu' else 'CPU'})", "",
-         f"Command: `{rep['command']}`  ", f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m.get('torch_threads')}"
-         + (f", GPU {m['gpu']}" if m.get("gpu") else "") + f"; {m['platform']}  ",
+         f"Command: `{rep['command']}`  ", f"Machine: {m['cpu']}" + (f" ({m['simd']})" if m.get("simd") else "")
+         + f", {m['cores']} cores, torch threads {m.get('torch_threads')}" + (f", GPU {m['gpu']}" if m.get("gpu") else "")
+         + (f"; float32 `torch.mm` of 2000×2000 matrices: {m['mm_gflops']:.0f} GFLOPS" if m.get("mm_gflops") else "")
+         + f"; {m['platform']}  ",
          "Versions: " + ", ".join(f"{k} {v}" for k, v in rep["versions"].items() if v) + "  ",
          f"Data: {c['dataset']}, {c['n_docs']:,} documents, V={c['vocab_size']}, embeddings {c['embedding_dim']}-d, K={c['n_topics']}; "
          f"ctm_nb: median of its epochs after a warm-up epoch (at least {c['epochs']}; with NPMI and TD, all the epochs "
@@ -210,6 +219,7 @@ def main(argv=None) -> dict:
     if a.threads: torch.set_num_threads(a.threads)
     rep = {"command": "python bench/speed.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "machine": machine(), "versions": versions(), "training": [], "theta": [], "transform": [], "scaling": []}
+    rep["machine"]["mm_gflops"] = product_rate(a.device)
     rep["config"] = dict(device=a.device, epochs=a.epochs, n_topics=a.n_topics, dataset="synthetic", n_docs=0,
                          vocab_size=a.scaling_vocab, embedding_dim=384)
     if not a.no_training:

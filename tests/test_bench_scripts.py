@@ -37,6 +37,7 @@ def test_speed_report(sample_embeddings, tmp_path):
     for section in ["## Seconds per training epoch", "## θ for every document", "## `transform` for every document"]:
         assert section in md
     assert json.loads((tmp_path / "t.json").read_text())["config"]["n_docs"] == rep["config"]["n_docs"]
+    assert rep["machine"]["mm_gflops"] > 0 and "GFLOPS" in md.split("\n")[3]   # the machine's product rate, in the header
 
 def test_speed_scaling_runs_in_a_fresh_process(tmp_path):
     speed = load("speed")
@@ -66,10 +67,10 @@ def test_profile_step(sample_embeddings, tmp_path):
     res = prof.main(["--n-docs", "300", "--batch-size", "8", "--steps", "5", "--embeddings-file", sample_embeddings,
                      "--out", str(tmp_path)])
     names = [k for k, _, _ in res["table"]]
-    assert res["per_step_ms"] > 0 and res["calls_per_step"] > 10
+    assert res["per_step_ms"] > 0 and res["calls_per_step"] > 10 and list(res["wall_ms"]) == ["eager"] and res["wall_ms"]["eager"] > 0
     assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
     md = (tmp_path / "profile_step_cpu.md").read_text()
-    assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md
+    assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md and "Wall time per step" in md
 
 def test_graph_variants_on_cpu(sample_embeddings, tmp_path):
     "The step variants run (eagerly, on a CPU); the dense gather computes exactly the library step, so β is identical."
