@@ -10,6 +10,8 @@ per step) is what a graphed step costs on the GPU, without the launch overhead. 
 from __future__ import annotations
 import argparse, statistics, sys, time
 from pathlib import Path
+import numpy as np
+import scipy.sparse as sp
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -32,20 +34,21 @@ def main(argv=None) -> dict:
     from ctm_nb.training import seeded
     _, corpus, emb = newsgroups(a.n_docs, a.embeddings_file)
     dev = torch.device(a.device)
-    data = TopicData(corpus.bow, emb).to(dev)
-    with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, 50).to(dev)
-    net.train()
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3, betas=(0.99, 0.99), fused=True)
-    gen = torch.Generator().manual_seed(0)
-    order = torch.randperm(len(data), generator=gen).to(dev)
-    n_batches = len(data) // a.batch_size
-    if n_batches < 10 + a.steps: raise SystemExit(f"need {10 + a.steps} full batches, the corpus has {n_batches}")
-    def loss(bow, emb): return net.loss(net(bow, emb), bow)["loss"]
-    def step(i, f=loss):
-        b = data.batch(order[i * a.batch_size:(i + 1) * a.batch_size])
-        opt.zero_grad(set_to_none=True); f(b.bow, b.embeddings).backward(); opt.step()
     cuda = dev.type == "cuda"
-    def wall_ms(f=loss):
+
+    def trainer(data):
+        "The loss and a training step (CombinedTM, K=50, fused Adam as in training) over shuffled batches of `data`."
+        with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, 50).to(dev)
+        net.train()
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3, betas=(0.99, 0.99), fused=True)
+        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0)).to(dev)
+        def loss(bow, emb): return net.loss(net(bow, emb), bow)["loss"]
+        def step(i, f=loss):
+            b = data.batch(order[i * a.batch_size:(i + 1) * a.batch_size])
+            opt.zero_grad(set_to_none=True); f(b.bow, b.embeddings).backward(); opt.step()
+        return loss, step
+
+    def wall_ms(step, f):
         "Median wall milliseconds per step over three rounds of the profiled steps (no profiler), after 10 warm-up steps."
         for i in range(10): step(i, f)
         ms = []
@@ -56,13 +59,25 @@ def main(argv=None) -> dict:
             if cuda: torch.cuda.synchronize()
             ms.append((time.perf_counter() - t0) / a.steps * 1e3)
         return statistics.median(ms)
-    wall = {"eager": wall_ms()}
-    if a.compile: wall["torch.compile"] = wall_ms(torch.compile(loss))
+
+    data = TopicData(corpus.bow, emb).to(dev)
+    if len(data) // a.batch_size < 10 + a.steps:
+        raise SystemExit(f"need {10 + a.steps} full batches, the corpus has {len(data) // a.batch_size}")
+    loss, step = trainer(data)
     for i in range(10): step(i)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=acts) as prof:
         for i in range(10, 10 + a.steps): step(i)
         if cuda: torch.cuda.synchronize()
+    wall = {"eager": wall_ms(step, loss)}
+    if a.compile: wall["torch.compile"] = wall_ms(step, torch.compile(loss))
+    # the fixed cost of a step: the same network and optimizer on a 50-word vocabulary and 16-d embeddings, where the
+    # arithmetic is negligible and what remains is launching the operators (Python, dispatch, threads)
+    n, rng = (10 + a.steps) * a.batch_size, np.random.default_rng(0)
+    tiny = TopicData(sp.random(n, 50, density=0.2, format="csr", random_state=0, dtype=np.float32),
+                     rng.normal(size=(n, 16)).astype(np.float32)).to(dev)
+    tiny_loss, tiny_step = trainer(tiny)
+    wall["fixed cost (V=50, D=16)"] = wall_ms(tiny_step, tiny_loss)
     events = prof.key_averages()
     key = "self_device_time_total" if cuda else "self_cpu_time_total"
     rows = sorted((e for e in events if getattr(e, key) > 0), key=lambda e: -getattr(e, key))
@@ -78,9 +93,10 @@ def main(argv=None) -> dict:
          f"{a.steps} steps after 10 warm-up steps.", "",
          f"Per step: {calls:.0f} {what}, {total / 1e3:.3f} ms of {'kernel' if cuda else 'self CPU'} time.  ",
          "Wall time per step without the profiler (median of 3 rounds): "
-         + "; ".join(f"{k} {v:.2f} ms" for k, v in wall.items())
-         + (" (torch.compile: the forward pass and the loss compiled by Inductor; backward and Adam as in eager)" if a.compile else "")
-         + ".", "",
+         + "; ".join(f"{k} {v:.2f} ms" for k, v in wall.items()) + ". "
+         + ("torch.compile: the forward pass and the loss compiled by Inductor, backward and Adam as in eager. " if a.compile else "")
+         + "Fixed cost: the same network, optimizer and batch size on random data with a 50-word vocabulary and 16-d "
+         "embeddings, where the arithmetic is negligible: what launching the step's operators costs.", "",
          f"| {what[:-1]} | calls per step | ms per step | share |", "| --- | ---: | ---: | ---: |"]
     for e in rows[:a.rows]:
         t = getattr(e, key) / a.steps
