@@ -68,7 +68,7 @@ def test_profile_step(sample_embeddings, tmp_path):
                      "--out", str(tmp_path)])
     names = [k for k, _, _ in res["table"]]
     assert res["per_step_ms"] > 0 and res["calls_per_step"] > 10 and list(res["wall_ms"]) == ["eager", "fixed cost (V=50, D=16)"]
-    assert 0 < res["wall_ms"]["fixed cost (V=50, D=16)"] and 0 < res["wall_ms"]["eager"]
+    assert 0 < res["wall_ms"]["fixed cost (V=50, D=16)"] and 0 < res["wall_ms"]["eager"] and list(res["first_steps_s"]) == ["eager"]
     assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
     md = (tmp_path / "profile_step_cpu.md").read_text()
     assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md and "Wall time per step" in md
