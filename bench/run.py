@@ -46,10 +46,10 @@ def machine() -> dict:
     cpu, flags = platform.processor() or "", set()
     try:
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and not flags: cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break
+            if line.startswith("model name"): cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break   # (the first CPU's)
     except OSError: pass
-    # the vector units MKL and oneDNN can use for float32 products (AMX: bfloat16/int8 tiles, which float32 does not use)
+    # the CPU's vector units: AVX2 and AVX-512 multiply float32; AMX multiplies only bfloat16 and int8
     simd = [name for name, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("AMX", "amx_tile")) if flag in flags]
     info = {"cpu": cpu, "simd": ", ".join(simd) or None, "cores": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "gpu": None}

@@ -124,7 +124,7 @@ class TrainingDashboard(widgets.VBox):
             _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
         MODELS[model_class](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
-                             progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
+                            progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
         self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = _as_docs(docs), embeddings, seed, n_words, plot_every
         self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
                                # with embedding_model=..., or the models cannot embed new documents the same way)
@@ -295,8 +295,8 @@ class TopicExplorer(widgets.VBox):
         rows = "".join(f'<tr><td style="text-align:right;padding-right:6px">{html.escape(w)}</td><td style="width:220px">'
                        f'{_bar(p / top, "#d62728")}{_bar(q / top, "#9aa5b1")}</td></tr>' for w, _, p, q in self.words)
         self.words_html.value = (f'<div style="font-size:12px"><b>topic {k}, λ = {self.lam.value:.2f}</b> '
-                           f'<span style="color:#d62728">■ p(w|k)</span> <span style="color:#9aa5b1">■ p(w)</span>'
-                           f'<table class="ctm-words">{rows}</table></div>')
+                                 f'<span style="color:#d62728">■ p(w|k)</span> <span style="color:#9aa5b1">■ p(w)</span>'
+                                 f'<table class="ctm-words">{rows}</table></div>')
         docs = "".join(f'<li style="margin-bottom:6px"><b>{share:.0%}</b> · document {i}: '
                        f'{html.escape(text[:self.chars])}{"…" if len(text) > self.chars else ""}</li>'
                        for i, share, text in self.documents)
