@@ -165,8 +165,9 @@ def theta(self:CTMNet,
     with torch.no_grad():
         mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
         if n_samples == 0: return F.softmax(mu, dim=1)
-        std = (0.5 * logvar).exp()
-        return torch.stack([F.softmax(mu + torch.randn_like(mu) * std, 1) for _ in range(n_samples)]).mean(0)
+        std, total = (0.5 * logvar).exp(), torch.zeros_like(mu)   # a running sum: no (n_samples, B, K) stack
+        for _ in range(n_samples): total += F.softmax(torch.addcmul(mu, torch.randn_like(mu), std), dim=1)
+        return total / n_samples
 
 
 @patch
