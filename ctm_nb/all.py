@@ -1,4 +1,4 @@
-"""`from ctm_nb.all import *` brings the public names of every library chapter (the command line's stay in `ctm_nb.cli`).
+"""`from ctm_nb.all import *` brings the public names of every library chapter (the command line's stay in `ctm_nb.cli`); `import ctm_nb` gives the same names as `ctm_nb.CombinedTM`, loaded on first use.
 
 Docs: https://ctm-nb.github.io/ctm_nb/all.html.md"""
 
