@@ -23,12 +23,19 @@ def _parse_table(path:Path, delimiter:str, quoting:int) -> tuple[list, list]:
     "The column names and the rows (dicts) of a CSV/TSV file; a csv.Error names the row where parsing failed."
     with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: also the "CSV UTF-8" that Excel writes
         reader = csv.DictReader(f, delimiter=delimiter, quoting=quoting, strict=True)
-        try: rows = list(reader)
+        try: cols, rows = reader.fieldnames, [(r, reader.line_num) for r in reader]   # (line_num: where the row ends)
         except csv.Error as e:   # (line_num still counts the lines before the row that failed)
             hint = ("a quote opened and never closed" if "unexpected end of data" in str(e) else
                     "a quote inside a text that is not quoted as a whole: quote the text and double its quotes (\"\")")
             raise csv.Error(f"{path}: the row starting at line {reader.line_num + 1} does not parse ({e}): {hint}.") from None
-    return list(reader.fieldnames or []), rows
+    if not cols: raise ValueError(f"{path} is empty: a table needs a header line naming its columns, then one row per document.")
+    for i, (r, line) in enumerate(rows):
+        if None in r:   # (csv.DictReader puts the fields beyond the header's under None)
+            fix = ('quote a text that holds a comma, e.g. "I like apples, and pears" (as spreadsheets and pandas do), '
+                   "or save the table as .tsv" if delimiter == "," else "quote a text that holds a tab, or replace its tabs with spaces")
+            raise ValueError(f"{path}: row {i + 2} (line {line}) has {len(cols) + len(r[None])} fields but the header has {len(cols)}, "
+                             f"so they do not line up with the columns: {fix}.")
+    return cols, [r for r, _ in rows]
 
 def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
     "The column names and the rows of a CSV (quotes as spreadsheets write them) or TSV (those quotes, or none)."
@@ -40,26 +47,34 @@ def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
         warnings.warn(f"{path} is not quoted TSV ({e}); it is read as plain tab-separated lines, without quotes.", stacklevel=3)
     return _parse_table(path, delimiter, csv.QUOTE_NONE)
 
-def read_documents(path, # a .csv/.tsv file with a header, or a text file with one document per line
-                   column:str="text", # CSV column holding the documents
+def read_documents(path, # a .csv/.tsv file with a header, or a .txt file with one document per line
+                   column:str|None=None, # CSV/TSV column holding the documents (None: "text")
                    labels_column:str|None=None, # optional CSV column holding gold labels
                   ) -> tuple: # (documents, labels or None), one of each per row or line of the file
     "Read documents (and optional labels) from a CSV/TSV column or a one-document-per-line text file."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist.")
     if path.is_dir(): raise ValueError(f"{path} is a folder: pass the file with the documents.")
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".tsv", ".txt", ""):
+        raise ValueError(f"{path}: {kind} files are not read; save the documents as a .csv or .tsv table with a header, "
+                         "or as a .txt file with one document per line.")
     try:
-        if path.suffix.lower() in (".csv", ".tsv"):
-            cols, rows = _table_rows(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+        if kind in (".csv", ".tsv"):
+            cols, rows = _table_rows(path, "\t" if kind == ".tsv" else ",")
+            column = "text" if column is None else column
             for c, opt in [(column, "--column")] + ([(labels_column, "--labels-column")] if labels_column else []):
                 if c not in cols: raise ValueError(f"{path} has no column {c!r}; its columns are {cols}. Choose one with {opt}.")
+                if cols.count(c) > 1: raise ValueError(f"{path} has {cols.count(c)} columns named {c!r}: rename all but one in the header.")
             docs = [r[column] or "" for r in rows]
             labels = [r[labels_column] for r in rows] if labels_column else None
             if labels is not None and (bad := [i for i, l in enumerate(labels) if l is None or not l.strip()]):
                 raise ValueError(f"{path}: row {bad[0] + 2} has no {labels_column!r} value ({len(bad)} row(s) without one); "
                                  "give every row a label, e.g. 'unknown'.")
         else:
-            if labels_column: raise ValueError("--labels-column needs a CSV file.")
+            if opts := [o for o, v in [("--column", column is not None), ("--labels-column", labels_column)] if v]:
+                raise ValueError(f"{path} is plain text, one document per line, without columns: leave out {' and '.join(opts)}, "
+                                 "or save the documents as a .csv/.tsv table with a header.")
             text = path.read_text(encoding="utf-8-sig")
             lines = re.split(r"\r\n|\n|\r", text)   # (str.splitlines also splits at \f, \x1c, ...)
             if lines and lines[-1] == "": lines.pop()      # the line break that ends the last line
@@ -165,17 +180,21 @@ def _add_model_args(p, **defaults):
     p.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same topics on a CPU)")
     p.add_argument("--out", default=defaults.get("out", "ctm_report"), help="report folder")
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Every default in --help, except None: an option that is off unless given says so itself."
+    def _get_help_string(self, action): return action.help if action.default is None else super()._get_help_string(action)
+
 def parser() -> argparse.ArgumentParser:
     "The `ctm-nb` argument parser."
     p = argparse.ArgumentParser(prog="ctm-nb", description="Contextualized topic models from the command line.")
     p.add_argument("--version", action="version", version=f"ctm_nb {ctm_nb.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)   # --help shows every default
+    fmt = dict(formatter_class=_Help)   # --help shows every default
     d = sub.add_parser("demo", help="train CombinedTM on BBC News (packaged, offline) and write a report", **fmt)
     _add_model_args(d, n_topics=10, out="ctm_demo")
     t = sub.add_parser("train", help="train a topic model on your documents (CSV column or one per line)", **fmt)
-    t.add_argument("file", help=".csv/.tsv with a header, or a text file with one document per line")
-    t.add_argument("--column", default="text", help="CSV column with the documents")
+    t.add_argument("file", help=".csv/.tsv with a header, or a .txt file with one document per line")
+    t.add_argument("--column", default=None, help="CSV/TSV column with the documents (default: text)")
     t.add_argument("--labels-column", default=None, help="optional CSV column with gold labels (adds NMI, AMI, purity)")
     _add_model_args(t)
     return p

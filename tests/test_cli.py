@@ -119,3 +119,27 @@ def test_a_diverged_run_tells_the_cli_user_what_to_change(tmp_path, monkeypatch)
     (tmp_path / "docs.txt").write_text("apple banana\ncherry date\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"diverged \(the training loss became nan in epoch 2\).*--lr 0.0002"):
         cli.main(["train", str(tmp_path / "docs.txt"), "--out", str(tmp_path / "r")])
+
+
+def test_a_row_with_an_unquoted_comma_is_an_error_not_a_shifted_label(tmp_path):
+    (tmp_path / "commas.csv").write_text("text,label\nI like apples, and pears,food\n", encoding="utf-8")
+    r = ctm_nb("train", tmp_path / "commas.csv", "--labels-column", "label", "--out", tmp_path / "report")
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "row 2 (line 2) has 3 fields but the header has 2" in r.stderr and '"I like apples, and pears"' in r.stderr
+    assert not (tmp_path / "report").exists()
+
+
+def test_read_documents_refuses_what_it_cannot_read_rightly(tmp_path):
+    from ctm_nb.cli import read_documents
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty.csv is empty: a table needs a header line"): read_documents(tmp_path / "empty.csv")
+    (tmp_path / "dup.tsv").write_text("text\tlabel\tlabel\na\tx\ty\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="2 columns named 'label': rename all but one"):
+        read_documents(tmp_path / "dup.tsv", labels_column="label")
+    assert read_documents(tmp_path / "dup.tsv") == (["a"], None)   # a duplicate that was not chosen does no harm
+    (tmp_path / "docs.txt").write_text("one\ntwo\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="without columns: leave out --column and --labels-column"):
+        read_documents(tmp_path / "docs.txt", column="body", labels_column="label")
+    (tmp_path / "docs.json").write_text('[{"text": "one"}]', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\.json files are not read; save the documents as a \.csv or \.tsv table"):
+        read_documents(tmp_path / "docs.json")
