@@ -195,6 +195,17 @@ def _check_cuda_graph(cuda_graph:bool|None, dev:torch.device):
         raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
                          "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
 
+def _check_callbacks(callbacks) -> list:
+    "`callbacks` as a list of functions (None: none; a single function: that one), or a TypeError that shows the form."
+    if callbacks is None: return []
+    if callable(callbacks): return [callbacks]
+    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of functions that take an EpochLog, e.g. callbacks=[my_fn]; got {callbacks!r}.")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not callable(cb): raise TypeError(f"each of callbacks must be a function that takes an EpochLog, got {cb!r}.")
+    return callbacks
+
 def fit_network(net:CTMNet, # the model to train (in place)
                 data:TopicData, # training documents
                 valid:TopicData|None=None, # validation documents for early stopping, or None
@@ -207,7 +218,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 min_delta:float=0.0, # improvement smaller than this does not count
                 device="auto", # "auto", "cpu", "cuda", "mps" or a torch.device
                 seed:int|None=None, # seed for shuffling, sampling and dropout (None: not seeded)
-                callbacks:list|tuple=(), # functions called with each `EpochLog`; returning True stops training
+                callbacks:list|tuple=(), # functions called with each `EpochLog` (or one function); returning True stops training
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`
                 progress:bool=True, # show a progress bar
                 resume:History|None=None, # the `History` of an earlier run of `net` on the same data: continue it
@@ -215,6 +226,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                ) -> History: # the run's history (`resume` itself, extended, when continuing)
     "Train `net` on `data` with Adam on the negative ELBO; returns the `History` of the run."
     _check_int("epochs", epochs, 1)
+    callbacks = _check_callbacks(callbacks)
     _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
     _check_int("patience", patience, 1)
     if not min_delta >= 0: raise ValueError(f"min_delta must be 0 or more (an improvement smaller than it does not count), got {min_delta}.")
@@ -237,7 +249,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(momentum, 0.99), fused=fused, capturable=use_graph)
     gen = torch.Generator(device="cpu")
     hist = History() if resume is None else resume
-    bar = tqdm(range(len(hist) + 1, len(hist) + epochs + 1), desc="training", unit="epoch", disable=not progress)
+    first = len(hist) + 1   # the number of this run's first epoch
+    bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)   # (advanced after each epoch ends)
     def restore():   # the snapshot's weights and Adam moments, with this run's Adam settings (fused, capturable)
         net.load_state_dict(hist.state.weights)
         sd = _clone(hist.state.optimizer)
@@ -257,7 +270,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
             hist.stopped = "completed"
         graph = GraphedStep(net, data, batch_size, opt, kl_weight) if use_graph else None
         try:
-            for epoch in bar:
+            for epoch in range(first, first + epochs):
                 t0 = time.perf_counter()
                 tr = run_epoch(net, data, batch_size, opt, kl_weight, gen, graph)
                 weights = _snapshot(net)   # (the loss is computed before each step: the last step can break the weights)
@@ -286,17 +299,19 @@ def fit_network(net:CTMNet, # the model to train (in place)
                                 _rng_state(dev) if seed is not None else None, best, best_loss, bad)
                 hist.state, hist.best_epoch = st, best_epoch        # commit the epoch: snapshot, then its log
                 hist.logs.append(log)
-                bar.set_postfix(loss=f"{log.loss:.1f}", **({} if va is None else dict(valid=f"{va:.1f}")))
+                bar.set_postfix(loss=f"{log.loss:.1f}", **({} if va is None else dict(valid=f"{va:.1f}")), refresh=False)
+                bar.update()
                 stop = any([bool(cb(log)) for cb in callbacks])
                 if stop: hist.stopped = "callback"; break
                 if va is not None and bad >= patience: hist.stopped = "early_stopping"; break
         except KeyboardInterrupt:
             hist.stopped = "interrupted"
             restore()
-            print(f"Training interrupted after {len(hist)} complete epochs; the model keeps "
-                  f"{'the best weights so far' if hist.state.best is not None else 'the weights of the last complete epoch'}. "
-                  "Continue with .resume() (or fit_network(..., resume=history)).")
-        except Exception as e:
+            if not len(hist): print("Training interrupted before its first epoch ended; the network keeps its starting weights.")
+            else: print(f"Training interrupted after {len(hist)} complete epochs; the model keeps "
+                        f"{'the best weights so far' if hist.state.best is not None else 'the weights of the last complete epoch'}. "
+                        "Continue with .resume() (or fit_network(..., resume=history)).")
+        except BaseException as e:   # errors, and SystemExit (e.g. a signal handler calling sys.exit) alike
             if getattr(e, "history", None) is not hist:   # anything but the divergence above, which has reset the model
                 hist.stopped = "error"; restore()          # back to the last complete epoch, which the history ends with,
                 if hist.state.best is not None: net.load_state_dict(hist.state.best)   # or its best, as any ending
