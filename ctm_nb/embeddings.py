@@ -33,7 +33,7 @@ _CANONICAL_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), _CANONICAL_DEFAULT.lower()}
 
 class EncoderFallbackWarning(UserWarning):
-    "Issued when `load_encoder` substitutes the packaged all-MiniLM-L6-v2 for a model it cannot load offline."
+    "Issued when `load_encoder` (or `embed`) substitutes the packaged all-MiniLM-L6-v2 for a model it cannot load offline."
 
 # %% ../nbs/01_embeddings.ipynb #72666c9f
 def _to_numpy(x) -> np.ndarray:
@@ -72,20 +72,26 @@ def check_embeddings(
     return arr
 
 # %% ../nbs/01_embeddings.ipynb #51720d04
-def resolve_device(device:str|None="auto" # "auto"/None (fastest available), "cuda", "cuda:1", "mps", "cpu"
+def resolve_device(device:str|None="auto" # "auto"/None (fastest available), "cpu", "cuda", "cuda:1", "mps", or such a `torch.device`
                   ) -> str: # the device name to use
     "The device to run on: for 'auto' (or None) CUDA, then Apple's MPS, then the CPU; an explicit device is checked."
     import torch
     mps = getattr(torch.backends, "mps", None)
     has_mps = mps is not None and mps.is_available()
-    if device in (None, "auto"): return "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
-    device = str(device)
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if device is None or (isinstance(device, str) and device == "auto"): return "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
+    try: dev = torch.device(device) if isinstance(device, (str, torch.device)) else None   # (not a number: torch reads 0 as cuda:0)
+    except (RuntimeError, ValueError, TypeError): dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device={device!r} is not a device: pass 'auto', 'cpu', 'cuda', 'cuda:0' or 'mps'.")
+    if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} but no CUDA GPU is visible. On Colab choose Runtime → Change runtime "
                            "type → GPU, or pass device='auto' (or 'cpu').")
-    if device.startswith("mps") and not has_mps:
+    if dev.type == "cuda" and dev.index is not None and dev.index >= (n := torch.cuda.device_count()):
+        raise ValueError(f"device={device!r} but only {n} CUDA GPU{'s are' if n > 1 else ' is'} visible: pass 'cuda' "
+                         f"or one of {', '.join(repr(f'cuda:{i}') for i in range(n))}.")
+    if dev.type == "mps" and not has_mps:
         raise RuntimeError(f"device={device!r} but Apple's MPS is not available: pass device='auto' (or 'cpu').")
-    return device
+    return str(dev)
 
 # %% ../nbs/01_embeddings.ipynb #7f6b2c05
 def _packaged_model_path() -> Path|None:
@@ -300,7 +306,7 @@ def _parallel_devices(devices:list|None, n_texts:int, device=None) -> list|None:
     if devices is not None:
         if isinstance(devices, (str, torch.device)) or not isinstance(devices, (list, tuple)) or not devices:
             raise TypeError(f"devices must be a non-empty list of devices, e.g. ['cuda:0', 'cuda:1'], got {devices!r}.")
-        return [resolve_device(str(d)) for d in devices]
+        return [resolve_device(d) for d in devices]
     if device not in (None, "auto"): return None   # a device you chose is one device
     n = torch.cuda.device_count()
     return [f"cuda:{i}" for i in range(n)] if n > 1 and n_texts >= MULTI_DEVICE_MIN_TEXTS else None
@@ -356,7 +362,8 @@ def embed(
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
     progress:bool=True, # show a progress bar
     devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several, 10,000+ texts and no `device` was chosen
-) -> np.ndarray: # float32 array of shape (len(texts), D)
+    return_encoder:bool=False, # also return the encoder that made the embeddings: `embedding_model` itself (None: `DEFAULT_MODEL`), or `DEFAULT_MODEL` when the offline fallback stood in for it
+) -> np.ndarray: # float32 array of shape (len(texts), D); with `return_encoder`, the pair (array, encoder)
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
     texts = _as_docs(texts, "texts")
     if not texts: raise ValueError("No texts to embed: `texts` is empty.")
@@ -374,6 +381,8 @@ def embed(
     root = _cache_root(cache_dir)
     folder = None if root is None else root / "embeddings"
     def cache_path(model_id, msl): return None if (folder is None or model_id is None) else folder / f"{_cache_key(model_id, msl, texts)}.npy"
+    used = model   # the encoder that made the result: `model`, unless the offline fallback stands in for it below
+    def done(arr): return (arr, used) if return_encoder else arr
 
     encoder, msl = (model if is_st else None), max_seq_length
     key_msl = msl   # the truncation in the key; with None, the model's own limit: the one it was loaded with, or its current
@@ -395,13 +404,13 @@ def embed(
             warnings.warn(f"ctm_nb: not caching embeddings from {getattr(model, '__qualname__', type(model).__name__)}: it has no stable "
                           "name (give it a `cache_id` attribute, or pass cache_dir=False to silence this).")
     path = cache_path(model_id, key_msl)
-    if path is not None and (hit := _load_cached(path, len(texts))) is not None: return hit
+    if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)   # (made by `model`: see below)
 
     if encoder is None and is_name:
         encoder, loaded_id, fell_back = _load(name, resolve_device(device))
-        if fell_back and path is not None:                          # file it under the model really used
-            path = cache_path(loaded_id, key_msl)
-            if (hit := _load_cached(path, len(texts))) is not None: return hit
+        if fell_back:                                               # file it under the model really used
+            used, path = DEFAULT_MODEL, cache_path(loaded_id, key_msl)
+            if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)
     if encoder is None: out = _encode_callable(model, texts, batch_size, progress)
     else:
         dev = (par if len(par) > 1 else par[0]) if par else resolve_device(device) if is_st and device is not None else None
@@ -411,4 +420,4 @@ def embed(
     if path is not None:
         try: _save_atomic(out, path)
         except OSError as e: warnings.warn(f"ctm_nb: could not write the embedding cache {path} ({e}); continuing without it.")
-    return out
+    return done(out)
