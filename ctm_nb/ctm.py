@@ -7,6 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/ctm.html.md"""
 # %% ../nbs/05_ctm.ipynb #0b1ab168
 from __future__ import annotations
 import json, math, os, shutil, tempfile, warnings
+from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
@@ -14,14 +15,15 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, _as_docs, _random_kept
-from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _random_kept
+from .embeddings import DEFAULT_MODEL, EncoderFallbackWarning, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
-from .training import fit_network, seeded, _check_int, _check_cuda_graph, _finite
+from .training import fit_network, seeded, _check_int, _check_cuda_graph, _check_callbacks, _finite
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'MODELS', 'CTM', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM', 'ProdLDA']
+__all__ = ['FORMAT_VERSION', 'MODELS', 'CTM', 'DroppedDocumentsWarning', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM',
+           'ProdLDA']
 
 # %% ../nbs/05_ctm.ipynb #42e153f1
 _HPARAMS = ("n_topics", "model_type", "hidden_sizes", "activation", "dropout", "learn_priors", "epochs", "batch_size",
@@ -71,6 +73,11 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
+def _check_seed(seed):
+    if seed is None: return
+    _check_int("seed", seed, 0)
+    if seed >= 2**64: raise ValueError(f"seed must be below 2**64 (torch's generators take 64 bits), got {seed}.")
+
 def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, hi) with lo_open
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
@@ -102,7 +109,11 @@ def _check_hparams(self:CTM):
     _check_int("vocab_size", self.vocab_size, 2, " A topic is a distribution over words: it needs at least 2.")
     _check_int("min_words", self.min_words, 0)
     if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
-    if self.seed is not None: _check_int("seed", self.seed, 0)
+    _check_seed(self.seed)
+    for k in ("learn_priors", "remove_numbers", "progress"):
+        if not isinstance(getattr(self, k), (bool, np.bool_)): raise TypeError(f"{k} must be True or False, got {getattr(self, k)!r}.")
+    sw = self.stopwords   # (a bad one fails here, not after the embeddings; a list is checked word by word in fit)
+    if sw is not None and (not isinstance(sw, Iterable) or isinstance(sw, str) and sw.lower() != "english"): resolve_stopwords(sw)
     if self.cuda_graph not in (None, True, False): raise TypeError(f"cuda_graph must be None, True or False, got {self.cuda_graph!r}.")
     resolve_device(self.device)
     # NumPy numbers pass the checks above; keep plain Python ones, which torch and the saved config.json expect
@@ -111,22 +122,29 @@ def _check_hparams(self:CTM):
     self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
     if self.max_seq_length is not None: self.max_seq_length = int(self.max_seq_length)
     if self.seed is not None: self.seed = int(self.seed)
+    for k in ("learn_priors", "remove_numbers", "progress"): setattr(self, k, bool(getattr(self, k)))
 
 # %% ../nbs/05_ctm.ipynb #a6ae07e7
-def _rows_for(corpus, arr, name):
-    "Select the kept documents' rows of `arr`, given for all the caller's documents or only for the kept ones."
+def _rows_for(corpus, arr, name, kept_rows:bool=True):
+    "Select the kept documents' rows of `arr`, given for all the caller's documents or (`kept_rows`) only for the kept ones."
     n = len(arr)
     if n == corpus.n_docs: return arr[corpus.kept]
-    if n == len(corpus): return arr
+    if kept_rows and n == len(corpus): return arr
+    hint = (f" (rows for the {len(corpus)} kept documents only are accepted with a `corpus` from `preprocess`, whose "
+            "texts they follow)" if n == len(corpus) else "")
     raise ValueError(f"{name} has {n} rows, but there are {corpus.n_docs} documents ({len(corpus)} kept after "
-                     f"preprocessing): pass one row per document, in the same order as the documents.")
+                     f"preprocessing): pass one row per document, in the same order as the documents{hint}.")
+
+class DroppedDocumentsWarning(UserWarning):
+    "Preprocessing left documents out (too few vocabulary words): the model's rows are those of `.corpus.kept`."
 
 def _say_dropped(tm, corpus, what:str, min_words:int|None):
-    "Print (when `tm.progress`) how many documents preprocessing dropped and why; `min_words=None`: a given corpus's own rule."
-    if len(corpus.dropped) and tm.progress:
+    "Warn (progress bars or not) how many documents preprocessing dropped and why; `min_words=None`: a given corpus's own rule."
+    if len(corpus.dropped):
         few = "no" if min_words == 1 else f"fewer than {min_words}" if min_words is not None else "too few"
-        print(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and {what} "
-              f"(indices in `.corpus.dropped`).")
+        warnings.warn(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and {what} "
+                      "(indices in `.corpus.dropped`; `.corpus.align` maps per-document results back to all "
+                      "documents).", DroppedDocumentsWarning, stacklevel=3)
 
 def _encode_labels(labels):
     names, ids = np.unique(np.asarray(labels).astype(str), return_inverse=True)
@@ -147,15 +165,25 @@ def _check_corpus(corpus, n_topics):
                          "after preprocessing. Pass more documents or fewer topics.")
 
 def _check_labels(labels):
-    "Labels as a 1-D array, with no missing values."
+    "Labels as a 1-D array, with no missing values and no two labels that read the same (1 and '1')."
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
         raise TypeError(f"labels must be a list or array with one label per document, not {type(labels).__name__}.")
+    if isinstance(labels, (Mapping, Set)):   # a dict's keys (or a set) have no document order to follow
+        raise TypeError(f"labels must be a list or array with one label per document, in the documents' order, not a "
+                        f"{type(labels).__name__} (for a dict in that order: list(labels.values())).")
     arr = np.asarray(labels.tolist() if hasattr(labels, "tolist") else list(labels), dtype=object)
     if arr.ndim != 1: raise ValueError(f"labels must be one label per document (1-D), got shape {arr.shape}.")
     missing = [i for i, y in enumerate(arr) if y is None or (isinstance(y, (float, np.floating)) and math.isnan(y))]
     if missing:
         raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): give every document a "
                          "label, e.g. 'unknown', or leave labels out.")
+    try: distinct = set(arr.tolist())
+    except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
+    texts = {}
+    for y in distinct: texts.setdefault(str(y), []).append(y)
+    if (same := next((ys for ys in texts.values() if len(ys) > 1), None)):   # classes are named by their text
+        raise ValueError(f"labels {' and '.join(sorted(map(repr, same)))} are different values with the same text, so "
+                         "they would count as one class: make them one type, e.g. all str.")
     return arr
 
 @patch
@@ -165,10 +193,10 @@ def fit(self:CTM,
          corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); the model takes over its cleaning settings
          embeddings=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
-         callbacks=(), # functions called with each `EpochLog`; returning True stops training
+         callbacks=(), # functions called with each `EpochLog` (or one function); returning True stops training
         ) -> CTM: # self, fitted
     "Preprocess `docs`, embed them, and train the topic model; returns `self`."
-    self._check_hparams()
+    self._check_hparams(); callbacks = _check_callbacks(callbacks)
     if corpus is None:
         if docs is None: raise ValueError("fit needs documents: pass `docs` (a list of str) or a `corpus` from `preprocess`.")
         corpus = preprocess(docs, self.vocab_size, self.stopwords, self.remove_numbers, self.min_words, vocab=vocab)
@@ -187,13 +215,16 @@ def fit(self:CTM,
                       "among a topic's top words, and the coherence scores cannot score them. Leave them out of vocab.",
                       stacklevel=2)
     label_names, lab = None, None
-    if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels"))
+    kept_rows = docs is None   # a corpus shows its kept documents; `docs` get one row each
+    if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels", kept_rows))
     emb = None
-    if self.inputs != "bow" and embeddings is not None: emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings")
+    if self.inputs != "bow" and embeddings is not None:
+        emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings", kept_rows)
     _say_dropped(self, corpus, "are left out of training", self.min_words if docs is not None else None)
-    if self.inputs != "bow" and embeddings is None:
-        emb = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
-                    device=self.device)   # ("auto" lets embed spread a large corpus over several GPUs)
+    encoder = None if self.inputs == "bow" else self.embedding_model   # given embeddings: the encoder the user named (None: unknown)
+    if self.inputs != "bow" and embeddings is None:   # computed ones: the encoder that made them (MiniLM after an offline fallback)
+        emb, encoder = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
+                             device=self.device, return_encoder=True)   # ("auto" lets embed spread a large corpus over several GPUs)
     data = TopicData(corpus.bow, emb, lab, len(label_names) if lab is not None else None)
     valid = None
     if self.validation_split: data, valid = data.split(self.validation_split, seed=self.seed)
@@ -202,8 +233,6 @@ def fit(self:CTM,
         net = CTMNet(data.vocab_size, data.embedding_dim, self.n_topics, self.inputs, self.model_type,
                      self.hidden_sizes, self.activation, self.dropout, self.learn_priors, data.n_labels)
     fit_data = dict(train=data, valid=valid, all=data if valid is None else TopicData(corpus.bow, emb), corpus=corpus)
-    # given embeddings come from the encoder the user named (None: unknown); computed ones from the one fit used
-    encoder = None if self.inputs == "bow" else self.embedding_model if embeddings is not None else self._encoder_to_use()
     attrs = dict(corpus=corpus, vocab=list(corpus.vocab), embedding_dim=data.embedding_dim, label_names=label_names,
                  encoder=encoder, _net_arch=self._arch(), **(corpus.cleaning or {}))   # transform must clean new documents as the corpus was
     return self._train(net, fit_data, attrs, self.epochs, callbacks, None)
@@ -231,6 +260,10 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
         # θ recomputed to match, so a save now writes weights, history and θ that agree
         if resume is not None: self.doc_topic, self.corpus = self._theta(fit_data["all"]), fit_data["corpus"]
         raise
+    if resume is None and not len(history):   # a fresh run that completed no epoch has learnt nothing: keep the model as it was
+        state = "keeps its previous fit" if self.fitted else "is still not fitted"
+        if err is not None: raise FloatingPointError(f"{err} Nothing was learnt, so the model {state}.") from None
+        raise KeyboardInterrupt(f"training was interrupted before its first epoch ended; the model {state}.")
     theta = self._theta(fit_data["all"], net=net)   # (seconds on a large corpus: an interrupt here changes nothing)
     for k, v in attrs.items(): setattr(self, k, v)   # the model's new state, all at once
     self.net, self.history, self._fit_data, self.doc_topic = net, history, fit_data, theta
@@ -243,10 +276,10 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
 def resume(self:CTM,
            epochs:int|None=None, # additional epochs (default: the model's `epochs`)
            lr:float|None=None, # new learning rate from now on (default: keep `self.lr`)
-           callbacks=(), # functions called with each `EpochLog`; returning True stops training
+           callbacks=(), # functions called with each `EpochLog` (or one function); returning True stops training
           ) -> CTM: # self, trained further
     "Continue the last `fit` (or `resume`) where it stopped, on the same documents (attached ones give way); returns `self`."
-    self._check_fitted()
+    self._check_fitted(); callbacks = _check_callbacks(callbacks)
     if self._fit_data is None or self.history is None or self.history.state is None:
         raise RuntimeError(f"this {type(self).__name__} was loaded from disk: its training documents and optimizer state "
                            "are not in memory, so it cannot be resumed. Train it with .fit(docs).")
@@ -275,6 +308,10 @@ def _check_arch(self:CTM, what:str):
 @patch
 def _check_fitted(self:CTM):
     if not self.fitted: raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call `.fit(docs)` first (or `.load(path)`).")
+    V = self.net.beta.shape[1]   # the vocabulary is the network's input and output: it cannot change after fit
+    if not isinstance(self.vocab, (list, tuple)) or len(self.vocab) != V:
+        raise ValueError(f"the model's vocab has {len(self.vocab) if hasattr(self.vocab, '__len__') else 'no'} words, but its "
+                         f"network was trained on {V}: `vocab` is set by fit. Put the fitted vocabulary back, or fit again.")
 
 @patch
 def _theta(self:CTM, data:TopicData, n_samples:int=0, batch_size:int=4096, net=None) -> np.ndarray:
@@ -286,14 +323,20 @@ def _theta(self:CTM, data:TopicData, n_samples:int=0, batch_size:int=4096, net=N
 
 @patch
 def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.ndarray:
-    "Embeddings of `docs` made by the encoder of the training embeddings, or a ValueError when it is unknown."
+    "Embeddings of `docs` made by the encoder of the training embeddings; a ValueError when it is unknown, an OSError when it cannot be loaded."
     if self.encoder is None:
         raise ValueError(f"this {type(self).__name__} does not know the encoder of its training embeddings (fit was given "
                          "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
                          "documents the same way: pass `embeddings=` for them, made by that same encoder (or, if you "
                          "know it, name it: `tm.encoder = 'all-MiniLM-L6-v2'`, or embedding_model= before fit).")
-    return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
-                 progress=self.progress if progress is None else progress, cache_dir=cache_dir)
+    with warnings.catch_warnings():   # a stand-in encoder would put the documents in another embedding space
+        warnings.simplefilter("error", EncoderFallbackWarning)
+        try: return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
+                          progress=self.progress if progress is None else progress, cache_dir=cache_dir)
+        except EncoderFallbackWarning as e:
+            raise OSError(f"cannot embed the documents with this model's encoder {self.encoder!r} ({e}), and θ of "
+                          "embeddings from another encoder would be meaningless. Run once online (the model is then "
+                          "cached), or pass `embeddings=` made by that encoder.") from None
 
 class NoVocabularyWarning(UserWarning):
     "`transform` was given documents without one word of the model's vocabulary (filter it with `warnings.simplefilter`)."
@@ -309,7 +352,7 @@ def transform(self:CTM,
     self._check_fitted()
     if docs is None and embeddings is None: raise ValueError("transform needs `docs` and/or their `embeddings`.")
     if docs is not None: docs = _as_docs(docs)
-    _check_int("n_samples", n_samples, 0)
+    _check_int("n_samples", n_samples, 0); _check_seed(seed)
     if docs is None and self.inputs != "zeroshot":
         raise ValueError(f"{type(self).__name__} reads the bag of words: pass the documents' texts as `docs`.")
     n = len(docs) if docs is not None else len(embeddings)
@@ -403,7 +446,7 @@ def attach_documents(self:CTM,
     self._check_fitted()
     corpus = self._clean_for_model(docs, self.min_words)
     _say_dropped(self, corpus, "are not attached, as fit would have left them out", self.min_words)
-    emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings")
+    emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings", False)
     self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
     return self
 
@@ -454,13 +497,13 @@ def evaluate(self:CTM,
     if theta is None:
         kept = [docs[i] for i in corpus.kept]
         theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
-                 self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings")))
+                 self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings", False)))
     if docs is not None and len(corpus) < corpus.n_docs and len(labels) == corpus.n_docs:   # (not for labels of the kept
         warnings.warn(f"NMI, AMI and purity score {len(corpus)} of the {corpus.n_docs} documents: the other "   # ones only)
                       f"{corpus.n_docs - len(corpus)} have no word of the model's vocabulary"
                       + (" (a ZeroShotTM scores them too when given one embedding per document, or none)"
                          if self.inputs == "zeroshot" else "") + ".", stacklevel=2)
-    res.update(label_agreement(_rows_for(corpus, labels, "labels"), theta.argmax(1)))
+    res.update(label_agreement(_rows_for(corpus, labels, "labels", kept_rows=docs is None), theta.argmax(1)))
     return res
 
 # %% ../nbs/05_ctm.ipynb #f4aea038
@@ -601,6 +644,12 @@ def _read_config(path:Path) -> dict:
         if not isinstance(cfg.get(k), t) or isinstance(cfg.get(k), bool):
             raise ValueError(f"{f} is damaged: {k!r} is missing or not a {t.__name__}. Save the model again.")
     if not all(isinstance(w, str) for w in cfg["vocab"]): raise ValueError(f"{f} is damaged: the vocabulary must be strings.")
+    if len(set(cfg["vocab"])) < len(cfg["vocab"]): raise ValueError(f"{f} is damaged: the vocabulary has duplicate words.")
+    if cfg["embedding_dim"] < (0 if cfg["inputs"] == "bow" else 1):
+        raise ValueError(f"{f} is damaged: embedding_dim is {cfg['embedding_dim']}.")
+    lost = [k for k in ("stopwords", "remove_numbers") if k not in cfg["hparams"]]   # how transform must clean documents
+    if lost: raise ValueError(f"{f} is damaged: the settings {lost} are missing, so new documents could not be cleaned "
+                              "as the training documents were. Save the model again.")
     if not isinstance(cfg.get("encoder"), (str, type(None))):
         raise ValueError(f"{f} is damaged: encoder must be a string or null.")
     ln = cfg.get("label_names")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import ctm_nb.ctm as ctm_module
-from ctm_nb.ctm import CombinedTM, ZeroShotTM, ProdLDA, FORMAT_VERSION
+from ctm_nb.ctm import CombinedTM, ZeroShotTM, ProdLDA, FORMAT_VERSION, DroppedDocumentsWarning
 from ctm_nb.data import preprocess
 from ctm_nb.fusion import TopicData
 from ctm_nb.model import CTMNet
@@ -126,10 +126,10 @@ def test_labels_and_embeddings_are_checked_before_embedding_is_computed():
         model(embedding_model=encoder).fit(DOCS, labels=LABELS[:3])
     assert calls == []
 
-def test_documents_emptied_by_preprocessing_are_reported_and_aligned(capsys):
+def test_documents_emptied_by_preprocessing_are_reported_and_aligned():
     docs = list(DOCS); docs[5], docs[140] = "The and of 1999!", ""
-    tm = model(progress=True).fit(docs, labels=LABELS, embeddings=EMB)
-    assert "2 of 150 documents" in capsys.readouterr().out
+    with pytest.warns(DroppedDocumentsWarning, match="2 of 150 documents"):   # (progress bars or not: S turns them off)
+        tm = model().fit(docs, labels=LABELS, embeddings=EMB)
     assert list(tm.corpus.dropped) == [5, 140] and len(tm.corpus) == 148
     theta = tm.corpus.align(tm.doc_topic)
     assert np.isnan(theta[[5, 140]]).all() and not np.isnan(np.delete(theta, [5, 140], 0)).any()
@@ -177,6 +177,18 @@ def test_a_diverging_loss_names_its_causes_and_leaves_a_usable_model():
     assert all(torch.isfinite(p).all() for p in tm.net.parameters())
     tm.resume(epochs=2, lr=2e-4)
     assert (len(tm.history), tm.history.stopped, tm.lr) == (4, "completed", 2e-4)
+
+@pytest.mark.parametrize("action", [ctrl_c, poison], ids=["interrupt", "divergence"])
+def test_a_fresh_fit_that_completes_no_epoch_leaves_the_model_as_it_was(action):
+    tm = model(epochs=3).fit(DOCS, embeddings=EMB)
+    before = (tm.net, tm.doc_topic.copy(), len(tm.history))
+    with on_batch(3, action), pytest.raises((KeyboardInterrupt, FloatingPointError), match="keeps its previous fit"):
+        tm.fit(DOCS, embeddings=EMB)             # batch 3 = epoch 1: nothing learnt yet
+    assert tm.net is before[0] and np.array_equal(tm.doc_topic, before[1]) and len(tm.history) == before[2]
+    fresh = model(epochs=3)
+    with on_batch(3, action), pytest.raises((KeyboardInterrupt, FloatingPointError), match="is still not fitted"):
+        fresh.fit(DOCS, embeddings=EMB)
+    assert not fresh.fitted
 
 def test_a_failed_fit_leaves_the_previous_model_intact(fitted):
     tm = model().fit(DOCS, embeddings=EMB)
@@ -503,7 +515,9 @@ def test_fit_network_resume_is_exact_and_validated():
 
 def test_embeddings_are_computed_on_the_model_device(monkeypatch):
     seen = []
-    def fake_embed(texts, embedding_model=None, **kw): seen.append(kw.get("device")); return np.asarray(EMB[:len(texts)])
+    def fake_embed(texts, embedding_model=None, return_encoder=False, **kw):
+        seen.append(kw.get("device")); emb = np.asarray(EMB[:len(texts)])
+        return (emb, embedding_model) if return_encoder else emb
     monkeypatch.setattr(ctm_module, "embed", fake_embed)
     tm = model(embedding_model="some-encoder").fit(DOCS)      # device="cpu": on a GPU machine it used to encode on CUDA
     tm.transform(DOCS[:2])
