@@ -7,6 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/baselines.html.md"""
 # %% ../nbs/12_baselines.ipynb #4f12b209
 from __future__ import annotations
 import json, time, warnings
+from collections.abc import Iterable
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,9 +15,10 @@ from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, _as_docs
-from .ctm import (CTM, FORMAT_VERSION, _check_corpus, _say_dropped, _jsonable, _model_config, _read_weights,
-                        _write_model_folder)
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs
+from .training import _check_int
+from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _check_float, _say_dropped, _jsonable,
+                        _model_config, _read_weights, _write_model_folder)
 
 # %% auto #0
 __all__ = ['LDA']
@@ -39,15 +41,23 @@ class LDA:
                  seed:int|None=None, # random state: same seed, same topics
                  progress:bool=True, # print one line when training ends
                 ):
-        if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or n_topics < 1:
-            raise ValueError(f"n_topics must be a positive int, got {n_topics!r}.")
+        _check_int("n_topics", n_topics, 1)
+        _check_int("vocab_size", vocab_size, 2, " A topic is a distribution over words: it needs at least 2.")
+        if isinstance(stopwords, Iterable) and not isinstance(stopwords, str): stopwords = list(stopwords)   # read once
+        resolve_stopwords(stopwords)   # a bad list fails here, not in fit
+        _check_int("min_words", min_words, 0)
+        _check_int("max_iter", max_iter, 1)
         if learning_method not in ("batch", "online"):
             raise ValueError(f"learning_method must be 'batch' or 'online', got {learning_method!r}.")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise ValueError(f"max_iter must be a positive int, got {max_iter!r}.")
-        self.n_topics, self.vocab_size, self.stopwords, self.remove_numbers = int(n_topics), vocab_size, stopwords, remove_numbers
-        self.min_words, self.max_iter, self.learning_method, self.batch_size = min_words, int(max_iter), learning_method, batch_size
-        self.doc_topic_prior, self.topic_word_prior, self.seed, self.progress = doc_topic_prior, topic_word_prior, seed, progress
+        _check_int("batch_size", batch_size, 1)
+        for name, v in (("remove_numbers", remove_numbers), ("progress", progress)):
+            if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}.")
+        self.doc_topic_prior = _check_prior("doc_topic_prior", doc_topic_prior)
+        self.topic_word_prior, self.seed = _check_prior("topic_word_prior", topic_word_prior), _check_seed(seed)
+        # plain Python values (NumPy ones pass the checks), which scikit-learn and the saved config.json expect
+        self.n_topics, self.vocab_size, self.min_words, self.max_iter = int(n_topics), int(vocab_size), int(min_words), int(max_iter)
+        self.stopwords, self.remove_numbers, self.learning_method = stopwords, bool(remove_numbers), learning_method
+        self.batch_size, self.progress = int(batch_size), bool(progress)
         self.model, self.vocab, self.corpus, self.doc_topic, self.history = None, None, None, None, None
 
     @property
@@ -99,6 +109,20 @@ class LDA:
                                          batch_size=self.batch_size, doc_topic_prior=self.doc_topic_prior,
                                          topic_word_prior=self.topic_word_prior, random_state=self.seed)
 
+def _check_prior(name, value) -> float|None:
+    "A Dirichlet prior as scikit-learn takes it: None (1/K) or a number in (0, 1]."
+    if value is None: return None
+    _check_float(name, value, 0, lo_open=True)   # 0 would make log-likelihoods, and a saved config.json, NaN
+    if value > 1: raise ValueError(f"{name} must be at most 1 (scikit-learn's limit), got {value}; or None for 1/K.")
+    return float(value)
+
+def _check_seed(seed) -> int|None:
+    "A seed as NumPy's random state takes it: None or an int in [0, 2**32)."
+    if seed is None: return None
+    _check_int("seed", seed, 0)
+    if seed >= 2**32: raise ValueError(f"seed must be below 2**32 (NumPy's limit), got {seed}.")
+    return int(seed)
+
 def _normalise(theta):
     theta = np.asarray(theta, dtype=np.float64)
     return theta / theta.sum(1, keepdims=True)
@@ -131,7 +155,12 @@ def transform(self:LDA,
     self._check_fitted()
     docs = _as_docs(docs)
     if not docs: raise ValueError("transform got no documents.")
-    return _normalise(self.model.transform(bag_of_words(docs, self.vocab, self.stopwords, self.remove_numbers)))
+    bow = bag_of_words(docs, self.vocab, self.stopwords, self.remove_numbers)
+    if n_empty := int((np.diff(bow.indptr) == 0).sum()):   # as the CTM classes warn
+        warnings.warn(f"{n_empty} of {len(docs)} documents have no word of the model's vocabulary (after the cleaning of fit). "
+                      "LDA reads the bag of words, so their θ rests on nothing: it is the same for all of them.",
+                      NoVocabularyWarning, stacklevel=2)
+    return _normalise(self.model.transform(bow))
 
 # The model-agnostic parts of the CTM API read only `corpus`, `doc_topic`, `vocab`, `topics`, `transform` and the
 # topic-word distribution, which LDA has too: it shares them instead of copying them (so the Visualize chapter's plots,

@@ -144,8 +144,8 @@ def _byte_table(remove_numbers):
 
 _BYTES_PUNCT, _BYTES_PUNCT_DIGITS = _byte_table(False), _byte_table(True)
 
-def _check_vocab(vocab, remove_numbers:bool|None=None):
-    "Validate a user-given vocabulary; return (list, word -> column dict)."
+def _check_vocab(vocab, remove_numbers:bool|None=None, stopwords:frozenset=frozenset()):
+    "Validate a user-given vocabulary (warning about words that are never counted); return (list, word -> column dict)."
     if isinstance(vocab, (str, bytes)) or not isinstance(vocab, (Sequence, np.ndarray)):
         raise TypeError(f"vocab must be a list of words, not {type(vocab).__name__}.")
     vocab = list(vocab.tolist() if isinstance(vocab, np.ndarray) else vocab)
@@ -165,6 +165,11 @@ def _check_vocab(vocab, remove_numbers:bool|None=None):
                           f"{bad[:5]}{' ...' if len(bad) > 5 else ''}. Documents are lowercased and punctuation"
                           f"{' and digits' if remove_numbers else ''} become spaces: pass cleaned words (`clean_text`).",
                           stacklevel=3)
+    if not index.keys().isdisjoint(stopwords):   # a stopword is never counted, so its column would stay zero
+        bad = [w for w in vocab if w in stopwords]
+        warnings.warn(f"{len(bad)} vocabulary word(s) are stopwords, which are never counted (their columns stay zero): "
+                      f"{bad[:5]}{' ...' if len(bad) > 5 else ''}. Remove them from vocab, or pass stopwords=None "
+                      "(or a list without them) to count them.", stacklevel=3)
     return vocab, index
 
 def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pandas Series of str)
@@ -174,8 +179,8 @@ def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pa
                 ) -> sp.csr_matrix: # (len(docs), len(vocab)) float32 word counts, one row per document
     "Clean `docs` like `preprocess` does and count the words of the fixed `vocab`; keeps every document."
     docs = _as_docs(docs)
-    vocab, index = _check_vocab(vocab, remove_numbers)
     sw = resolve_stopwords(stopwords)
+    vocab, index = _check_vocab(vocab, remove_numbers, sw)
     table, btable = (_PUNCT_DIGITS, _BYTES_PUNCT_DIGITS) if remove_numbers else (_PUNCT, _BYTES_PUNCT)
     keep = {w: j + 1 for w, j in index.items() if w not in sw} # column + 1; a stopword is never counted, even in `vocab`
     bkeep = {w.encode(): j for w, j in keep.items() if w.isascii()} # the words an ASCII document can contain
@@ -253,7 +258,7 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
         if not vocab:
             raise ValueError("No word of two or more characters is left after cleaning: the documents are empty, "
                              "or only stopwords, numbers and punctuation. Check docs, or pass stopwords=None.")
-    vocab, index = _check_vocab(vocab, remove_numbers)
+    vocab, index = _check_vocab(vocab, remove_numbers, frozenset() if built else resolve_stopwords(stopwords))
     tokens = _vocab_tokens(tokens, index)
     bow = _count_matrix(tokens, index)
     n_tokens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
