@@ -69,7 +69,8 @@ class CTM:
     @property
     def fitted(self) -> bool: return self.net is not None
     def __repr__(self):
-        state = f"fitted on {len(self.corpus) if self.corpus is not None else '?'} documents, V={len(self.vocab)}" if self.fitted else "not fitted"
+        docs = f"on {len(self.corpus)} documents" if self.corpus is not None else "(no documents attached)"
+        state = f"fitted {docs}, V={len(self.vocab)}" if self.fitted else "not fitted"
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
@@ -148,7 +149,7 @@ def _say_dropped(tm, corpus, what:str, min_words:int|None):
 
 def _encode_labels(labels):
     names, ids = np.unique(np.asarray(labels).astype(str), return_inverse=True)
-    return list(names), ids.astype(np.int64)
+    return [str(x) for x in names], ids.astype(np.int64)   # plain str, as a loaded model's (not np.str_)
 
 # %% ../nbs/05_ctm.ipynb #1cf059af
 def _check_corpus(corpus, n_topics):
@@ -352,6 +353,7 @@ def transform(self:CTM,
     self._check_fitted()
     if docs is None and embeddings is None: raise ValueError("transform needs `docs` and/or their `embeddings`.")
     if docs is not None: docs = _as_docs(docs)
+    if embeddings is not None: embeddings = check_embeddings(embeddings)
     _check_int("n_samples", n_samples, 0); _check_seed(seed)
     if docs is None and self.inputs != "zeroshot":
         raise ValueError(f"{type(self).__name__} reads the bag of words: pass the documents' texts as `docs`.")
@@ -359,7 +361,7 @@ def transform(self:CTM,
     if n == 0: raise ValueError("transform got no documents.")
     emb = None
     if self.inputs != "bow":
-        emb = self._embed(docs) if embeddings is None else check_embeddings(embeddings)
+        emb = self._embed(docs) if embeddings is None else embeddings
         if emb.shape[1] != self.embedding_dim:
             src = f"the encoder of fit ({self.encoder!r})" if self.encoder is not None else "the encoder of the embeddings you gave fit"
             raise ValueError(f"the embeddings have {emb.shape[1]} dimensions but the model was trained on "
@@ -419,7 +421,11 @@ def most_likely_topic(self:CTM,
     if theta is None:
         _check_corpus_held(self, "most_likely_topic() without theta")
         return self.corpus.align(self.doc_topic.argmax(1)[:, None].astype(float), fill=-1)[:, 0].astype(np.int64)
-    return np.asarray(theta).argmax(1)
+    theta = np.asarray(theta)
+    if theta.ndim != 2 or theta.shape[1] != self.n_topics:
+        raise ValueError(f"theta must hold one row of {self.n_topics} topic shares per document, e.g. from `transform`; "
+                         f"got shape {theta.shape}.")
+    return theta.argmax(1)
 
 @patch
 def top_documents(self:CTM,
@@ -509,7 +515,7 @@ def evaluate(self:CTM,
 # %% ../nbs/05_ctm.ipynb #f4aea038
 @patch
 def pyldavis_data(self:CTM) -> dict:
-    "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies."
+    "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies (add `sort_topics=False` to keep the topics' order; pyLDAvis numbers them from 1)."
     _check_corpus_held(self, "pyldavis_data")   # (which checks that the model is fitted, too)
     lengths = np.asarray(self.corpus.bow.sum(1)).ravel()
     keep = lengths > 0
