@@ -165,6 +165,12 @@ def _check_corpus(corpus, n_topics):
         raise ValueError(f"n_topics={n_topics} needs more documents than topics; only {len(corpus)} documents are left "
                          "after preprocessing. Pass more documents or fewer topics.")
 
+def _is_missing(y) -> bool:
+    "None, NaN, NaT or pandas' NA (a value that is not equal to itself, or whose comparison has no truth value)."
+    if y is None: return True
+    try: return bool(y != y)
+    except TypeError: return True   # pd.NA: "boolean value of NA is ambiguous"
+
 def _check_labels(labels):
     "Labels as a 1-D array, with no missing values and no two labels that read the same (1 and '1')."
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
@@ -174,7 +180,7 @@ def _check_labels(labels):
                         f"{type(labels).__name__} (for a dict in that order: list(labels.values())).")
     arr = np.asarray(labels.tolist() if hasattr(labels, "tolist") else list(labels), dtype=object)
     if arr.ndim != 1: raise ValueError(f"labels must be one label per document (1-D), got shape {arr.shape}.")
-    missing = [i for i, y in enumerate(arr) if y is None or (isinstance(y, (float, np.floating)) and math.isnan(y))]
+    missing = [i for i, y in enumerate(arr) if _is_missing(y)]
     if missing:
         raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): give every document a "
                          "label, e.g. 'unknown', or leave labels out.")
@@ -219,8 +225,9 @@ def fit(self:CTM,
     kept_rows = docs is None   # a corpus shows its kept documents; `docs` get one row each
     if labels is not None: label_names, lab = _encode_labels(_rows_for(corpus, _check_labels(labels), "labels", kept_rows))
     emb = None
-    if self.inputs != "bow" and embeddings is not None:
+    if embeddings is not None:
         emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings", kept_rows)
+        if self.inputs == "bow": emb = None   # (checked all the same: a bag-of-words model leaves them aside)
     _say_dropped(self, corpus, "are left out of training", self.min_words if docs is not None else None)
     encoder = None if self.inputs == "bow" else self.embedding_model   # given embeddings: the encoder the user named (None: unknown)
     if self.inputs != "bow" and embeddings is None:   # computed ones: the encoder that made them (MiniLM after an offline fallback)

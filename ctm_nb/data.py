@@ -212,6 +212,9 @@ class Corpus:
             raise ValueError(f"bow has {self.bow.shape[1]} columns but the vocabulary has {len(self.vocab)} words.")
         if n + len(self.dropped) != self.n_docs:
             raise ValueError(f"{n} kept + {len(self.dropped)} dropped documents != n_docs={self.n_docs}.")
+        idx = np.concatenate([self.kept, self.dropped])   # each document is kept or dropped, once: else `align` misplaces rows
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.n_docs or (np.bincount(idx, minlength=self.n_docs) != 1).any()):
+            raise ValueError(f"kept and dropped must hold each document index 0..{self.n_docs - 1} once, between them.")
 
     def __len__(self): return len(self.kept)
 
