@@ -19,6 +19,7 @@ import threading
 import types
 import warnings
 import weakref
+from contextlib import contextmanager
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,7 +39,13 @@ class EncoderFallbackWarning(UserWarning):
 # %% ../nbs/01_embeddings.ipynb #72666c9f
 def _to_numpy(x) -> np.ndarray:
     "A NumPy view of `x`: torch tensors are detached and copied to the CPU (as float32), anything else goes through `np.asarray`."
+    if x is None: raise ValueError("Embeddings are None, not an (n_docs, D) array (an encoder function without a `return`?).")
+    if type(x).__module__.startswith("scipy.sparse"):   # np.asarray would wrap it in a 0-d object array
+        raise ValueError(f"Embeddings are a SciPy sparse matrix ({type(x).__name__}), which is not supported: sentence "
+                         "embeddings are dense vectors, so pass `emb.toarray()`.")
     if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
+        if str(x.layout) != "torch.strided":
+            raise ValueError(f"Embeddings are a sparse torch tensor ({x.layout}), which is not supported: pass `emb.to_dense()`.")
         x = x.detach()
         if x.is_floating_point(): x = x.float()
         return x.cpu().numpy()
@@ -53,8 +60,11 @@ def check_embeddings(
 ) -> np.ndarray: # C-contiguous float32 array of shape (n_docs, D)
     "Validate sentence embeddings and return them as a C-contiguous float32 matrix, or raise a `ValueError` that says how to fix them."
     arr = _to_numpy(embeddings)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"Embeddings must be numbers, got dtype {arr.dtype}: are all rows the same length?")
+    if arr.dtype.kind not in "biuf":   # booleans, integers, floats: not strings, objects or complex numbers
+        why = ("strings: embeddings are the vectors an encoder makes of the texts, not the texts" if arr.dtype.kind in "US" else
+               f"dtype {arr.dtype}: are all rows the same length, with no None in them?" if arr.dtype == object else
+               f"dtype {arr.dtype}: pass real numbers")
+        raise ValueError(f"Embeddings must be real numbers, got {why}.")
     if arr.ndim != 2:
         hint = " For a single document use `emb[None, :]`." if arr.ndim == 1 else ""
         raise ValueError(f"Embeddings must be 2-D (documents × dimensions), got shape {arr.shape}.{hint}")
@@ -148,13 +158,28 @@ def _encoder_key(model:str, device:str) -> tuple:
     folder = _looks_like_path(model) and Path(model).expanduser().exists()
     return (_path_id(Path(model)) if folder else model, device), folder
 
-def _load(model:str, device:str):
-    "Load (or reuse) the encoder for `model` on `device`: return it, the identifier of the model actually loaded, and whether that is the offline fallback."
+_QUIET = threading.RLock()   # held while `_quiet_load` has swapped transformers' tqdm hook
+
+@contextmanager
+def _quiet_load(quiet:bool):
+    "With `quiet`, hide the bars transformers draws while it loads a model ('Loading weights'), putting its previous tqdm hook back afterwards."
+    set_hook = None
+    if quiet:
+        try: from transformers.utils import logging as hf_logging; set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+        except ImportError: pass
+    if set_hook is None: yield; return   # (transformers before 5 has no hook, and no such bar for a single-file model)
+    with _QUIET:
+        old = set_hook(lambda factory, args, kwargs: hf_logging.EmptyTqdm(*args, **kwargs))
+        try: yield
+        finally: set_hook(old)
+
+def _load(model:str, device:str, progress:bool=True):
+    "Load (or reuse) the encoder for `model` on `device` (`progress`: with transformers' loading bar): return it, the identifier of the model actually loaded, and whether that is the offline fallback."
     key, folder = _encoder_key(model, device)
     if key not in _ENCODERS:
         if folder:   # forget the folder's earlier contents
             for k in [k for k in _ENCODERS if k[1] == device and k[0].rsplit(":", 1)[0] == key[0].rsplit(":", 1)[0]]: del _ENCODERS[k]
-        _ENCODERS[key] = _load_new(model, device, key[0] if folder else None)
+        with _quiet_load(not progress): _ENCODERS[key] = _load_new(model, device, key[0] if folder else None)
     encoder, model_id, fell_back = _ENCODERS[key]
     _LOADED_MSL.setdefault(encoder, encoder.max_seq_length)
     if fell_back:   # every time, not just the first: a substitute must never pass unnoticed
@@ -329,20 +354,25 @@ def _encode_st(model, texts:list[str], batch_size:int, max_seq_length:int|None, 
         try:
             if max_seq_length is not None and settable: model.max_seq_length = max_seq_length
             kw = {} if device is None else {"device": device}
-            return model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, **kw)
+            return model.encode(texts, batch_size=batch_size, show_progress_bar=progress and len(texts) > batch_size, convert_to_numpy=True, **kw)
         finally:
             if settable: model.max_seq_length = old
             if home is not None: model.to(home)
 
 # %% ../nbs/01_embeddings.ipynb #b082cf2b
 def _encode_callable(fn, texts:list[str], batch_size:int, progress:bool) -> np.ndarray:
-    "Call `fn` on consecutive batches of `texts` and stack the (validated) results."
+    "Call `fn` on consecutive batches of `texts` and stack the results, each checked as it comes (numbers, one row per text, the first batch's width)."
     name = getattr(fn, "__qualname__", type(fn).__name__)
-    parts = []
-    for i in tqdm(range(0, len(texts), batch_size), desc="Embedding", unit="batch", disable=not progress):
+    starts, parts = range(0, len(texts), batch_size), []
+    for k, i in enumerate(tqdm(starts, desc="Embedding", unit="batch", disable=not progress or len(starts) < 2)):
         batch = texts[i:i + batch_size]
-        try: part = check_embeddings(fn(batch), n_docs=len(batch))
-        except ValueError as e: raise ValueError(f"The encoder {name} returned bad output for texts {i}..{i + len(batch) - 1}: {e}") from e
+        def said(what): return f"The encoder {name} returned {what} for the {len(batch)} texts {i}..{i + len(batch) - 1} (batch {k + 1} of {len(starts)})"
+        try: part = check_embeddings(fn(batch))
+        except ValueError as e: raise ValueError(f"{said('bad output')}: {e}") from e
+        if len(part) != len(batch): raise ValueError(f"{said(f'{len(part)} rows')}: an encoder must return one row per text, in order.")
+        if parts and part.shape[1] != parts[0].shape[1]:
+            raise ValueError(f"{said(f'{part.shape[1]} columns')}, but {parts[0].shape[1]} for batch 1: an encoder must "
+                             "return one fixed width (D columns) for every batch.")
         parts.append(part)
     return np.concatenate(parts)
 
@@ -352,6 +382,14 @@ def _is_sentence_transformer(obj) -> bool:
     st = sys.modules.get("sentence_transformers")
     return st is not None and isinstance(obj, st.SentenceTransformer)
 
+def _count(name:str, v, none_ok:bool=False) -> int|None:
+    "`v` as an int >= 1 (or None, when `none_ok`), else an error that says what `name` must be."
+    if v is None and none_ok: return None
+    must = f"{name} must be a whole number >= 1{' or None' if none_ok else ''}"
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)): raise TypeError(f"{must}, got {v!r} ({type(v).__name__}).")
+    if v < 1: raise ValueError(f"{must}, got {v}.")
+    return int(v)
+
 # %% ../nbs/01_embeddings.ipynb #b3988144
 def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
@@ -360,15 +398,14 @@ def embed(
     max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (transformer models; static-embedding models and callables read whole texts); None: the model's own current limit
     device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
-    progress:bool=True, # show a progress bar
+    progress:bool=True, # show progress bars: encoding (when there is more than one batch), and transformers' own while a model loads
     devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several, 10,000+ texts and no `device` was chosen
     return_encoder:bool=False, # also return the encoder that made the embeddings: `embedding_model` itself (None: `DEFAULT_MODEL`), or `DEFAULT_MODEL` when the offline fallback stood in for it
 ) -> np.ndarray: # float32 array of shape (len(texts), D); with `return_encoder`, the pair (array, encoder)
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
     texts = _as_docs(texts, "texts")
     if not texts: raise ValueError("No texts to embed: `texts` is empty.")
-    if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    if max_seq_length is not None and max_seq_length < 1: raise ValueError(f"max_seq_length must be at least 1 or None, got {max_seq_length}.")
+    batch_size, max_seq_length = _count("batch_size", batch_size), _count("max_seq_length", max_seq_length, none_ok=True)
     model = DEFAULT_MODEL if embedding_model is None else embedding_model   # (as a topic model's embedding_model=None means)
     is_name = isinstance(model, (str, Path))
     is_st = not is_name and _is_sentence_transformer(model)
@@ -407,7 +444,7 @@ def embed(
     if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)   # (made by `model`: see below)
 
     if encoder is None and is_name:
-        encoder, loaded_id, fell_back = _load(name, resolve_device(device))
+        encoder, loaded_id, fell_back = _load(name, resolve_device(device), progress)
         if fell_back:                                               # file it under the model really used
             used, path = DEFAULT_MODEL, cache_path(loaded_id, key_msl)
             if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from fastcore.basics import patch
+from .embeddings import check_embeddings
 
 # %% auto #0
 __all__ = ['gather_rows', 'SparseBow', 'sparse_rows', 'Batch', 'dense_bow', 'TopicData']
@@ -88,12 +89,18 @@ def _torch_to_scipy(t:torch.Tensor):
     return t.numpy()
 
 def _check_bow(bow):
+    "`bow` as a float32 CSR matrix with sorted column ids, or a ValueError that says what is wrong and how to fix it."
+    fix = "pass word counts, one row per document and one column per vocabulary word (e.g. `preprocess(docs).bow`)"
     if isinstance(bow, torch.Tensor): bow = _torch_to_scipy(bow)
     if not sp.issparse(bow):
-        bow = np.asarray(bow)
-        if bow.ndim != 2: raise ValueError(f"bow must be a 2-D (documents × vocabulary) matrix, got shape {bow.shape}.")
+        try: bow = np.asarray(bow)
+        except ValueError: raise ValueError(f"bow has rows of different lengths: {fix}.") from None
+    if bow.dtype.kind not in "biuf":   # booleans, integers, floats: not strings, objects or complex numbers
+        raise ValueError(f"bow must hold numbers, got {'strings' if bow.dtype.kind in 'US' else f'dtype {bow.dtype}'}: {fix}.")
+    if bow.ndim != 2: raise ValueError(f"bow must be a 2-D (documents × vocabulary) matrix, got shape {bow.shape}.")
     bow = sp.csr_matrix(bow, dtype=np.float32)
     if bow.shape[0] == 0: raise ValueError("bow has no documents: pass at least one document.")
+    if bow.shape[1] == 0: raise ValueError("bow has no vocabulary (0 columns): keep at least one word.")
     if bow.nnz and (not np.isfinite(bow.data).all() or (bow.data < 0).any()):
         raise ValueError("bow must hold finite, non-negative word counts.")
     # sorted_indices() copies: sorting in place would reorder the caller's matrix, whose arrays csr_matrix may share
@@ -116,16 +123,12 @@ class TopicData:
         self.bow = _check_bow(bow)
         n = self.bow.shape[0]
         if embeddings is not None:
-            if isinstance(embeddings, torch.Tensor): embeddings = embeddings.detach().cpu().float().numpy()   # (bf16 has no NumPy type)
-            embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-            if embeddings.ndim != 2: raise ValueError(f"embeddings must be 2-D (documents × dimensions), got shape {embeddings.shape}.")
+            embeddings = check_embeddings(embeddings)   # C-contiguous float32 (n, D), finite; else a ValueError that says how to fix it
             _check_rows("embeddings", embeddings, n)
-            bad = ~np.isfinite(embeddings).all(1)
-            if bad.any(): raise ValueError(f"embeddings contain NaN or inf in {bad.sum()} rows (first: row {bad.argmax()}): "
-                                           "recompute them or drop those documents.")
         self.embeddings = embeddings
         if labels is not None:
-            labels = np.asarray(labels)
+            try: labels = np.asarray(labels)
+            except ValueError: raise ValueError("labels has entries of different lengths: pass one integer class id per document.") from None
             if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
                 raise ValueError("labels must be a 1-D array of integer class ids; encode strings first "
                                  "(e.g. `np.unique(labels, return_inverse=True)[1]`).")
