@@ -40,13 +40,22 @@ def _check_found(words, counts):
                          "that is this corpus, the words came from a fixed vocabulary: leave them out of it and refit.")
 
 # %% ../nbs/06_metrics.ipynb #7fb6820c
+def _vocab_columns(vocab) -> dict[str, int]:
+    "Each word's column in `bow`: words are compared as text, like topic words and tokens, and each may appear once."
+    if isinstance(vocab, str): raise ValueError("`vocab` must be a list of words, one per column of `bow`, not one string")
+    col = {}
+    for i, w in enumerate(map(str, vocab)):
+        if col.setdefault(w, i) != i:
+            raise ValueError(f"`vocab` lists {w!r} twice (columns {col[w]} and {i}; words are compared as text): each "
+                             "column of `bow` needs its own word. Add the two columns up and keep one entry.")
+    return col
+
 def _doc_counts(words, texts=None, bow=None, vocab=None) -> tuple[np.ndarray, int]:
     "Document co-occurrence counts of `words` from `bow`+`vocab` or from `texts`."
     if bow is not None:
         if vocab is None: raise ValueError("`bow` needs its `vocab` (one word per column)")
-        bow = sp.csr_matrix(bow)
+        bow, col = sp.csr_matrix(bow), _vocab_columns(vocab)
         if bow.shape[1] != len(vocab): raise ValueError(f"`bow` has {bow.shape[1]} columns but `vocab` has {len(vocab)} words")
-        col = {w: i for i, w in enumerate(vocab)}
         _check_found(words, [w in col for w in words])
         B = (bow[:, [col[w] for w in words]] > 0).astype(np.float64)
     else:
@@ -113,7 +122,8 @@ def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of al
     uniq = list(dict.fromkeys(words))                 # a repeated word is counted once, then copied to each place
     if window is not None:
         if texts is None: raise ValueError("sliding windows need the word order: pass `texts`, not only `bow`")
-        if int(window) < 1: raise ValueError(f"`window` must be a positive number of tokens, got {window}")
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:   # 2.9 or True would
+            raise ValueError(f"`window` must be a positive int (tokens per window), got {window!r}")   # run as 2 or 1
         C, n = _window_counts(uniq, texts, int(window), exact)
     elif texts is None and bow is None: raise ValueError("pass a reference corpus: `texts`, or `bow` with `vocab`")
     else: C, n = _doc_counts(uniq, texts, bow, vocab)
@@ -304,20 +314,49 @@ def embedding_coherence(topics:Sequence[Sequence[str]], # K topics, each a list 
     return out
 
 # %% ../nbs/06_metrics.ipynb #08b16852
-def label_agreement(labels:Sequence, # gold label of each document (any hashable values)
-                    topic_of_doc:Sequence[int], # main topic of each document, e.g. `theta.argmax(1)`
+def _is_missing(v) -> bool:
+    "None, NaN, NaT or pandas' NA (a value that is not equal to itself, or whose comparison has no truth value)."
+    if v is None: return True
+    try: return bool(v != v)
+    except TypeError: return True   # pd.NA: "boolean value of NA is ambiguous"
+
+def _label_texts(y:np.ndarray) -> np.ndarray:
+    "1-D labels as text (their classes), refusing missing labels and labels whose values and texts disagree."
+    missing = [i for i, v in enumerate(y.tolist()) if _is_missing(v)]
+    if missing: raise ValueError(f"labels has {len(missing)} missing value(s) (first at index {missing[0]}): "
+                                 "give every document a label, e.g. 'unknown', or leave those documents out.")
+    try: pairs = set(zip(y.tolist(), map(str, y.tolist())))   # (value, text) of each distinct label
+    except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
+    by_text, by_value = {}, {}
+    for v, t in pairs: by_text.setdefault(t, []).append(v); by_value.setdefault(v, []).append(v)
+    if (same := next((vs for vs in by_text.values() if len(vs) > 1), None)):      # 1 and '1'
+        raise ValueError(f"labels {' and '.join(sorted(map(repr, same)))} are different values with the same text, so "
+                         "they would count as one class: make them one type, e.g. all str.")
+    if (equal := next((vs for vs in by_value.values() if len(vs) > 1), None)):    # 1 and 1.0, 1 and True
+        raise ValueError(f"labels {' and '.join(sorted(map(repr, equal)))} are equal values with different texts, so "
+                         "it is unclear whether they are one class or two: make them one type, e.g. all str.")
+    return y.astype(str)
+
+def _topic_ids(z:np.ndarray) -> np.ndarray:
+    "Main topics as ids (names, like labels), where a float must be a whole number: a fraction is a probability, not a topic."
+    if z.dtype.kind == "f":
+        bad = z[~np.isfinite(z) | (z != np.round(z))]
+        if len(bad): raise ValueError(f"`topic_of_doc` must hold topic ids (whole numbers), but holds {float(bad[0])}: "
+                                      "pass each document's main topic, `theta.argmax(1)`, not its probability `theta.max(1)`.")
+        z = z.astype(np.int64)
+    return z
+
+def label_agreement(labels:Sequence, # gold label of each document: hashable values, no two of which print the same (1, '1')
+                    topic_of_doc:Sequence[int], # main topic of each document, e.g. `theta.argmax(1)` (floats: whole numbers only)
                    ) -> dict[str, float]: # {'nmi': ..., 'ami': ..., 'purity': ...}
     "How well documents' main topics recover gold labels: NMI, AMI (NMI corrected for chance) and purity."
-    y, z = np.asarray(labels), np.asarray(topic_of_doc)
+    y = np.asarray(labels.tolist() if hasattr(labels, "tolist") else labels, dtype=object)   # (not str: 1 and '1' stay apart)
+    z = np.asarray(topic_of_doc)
     if y.shape != z.shape or y.ndim != 1:
         raise ValueError(f"`labels` and `topic_of_doc` must be 1-D and of the same length, got {y.shape} and {z.shape}")
     if not len(y): raise ValueError("no documents")
-    if y.dtype == object or np.issubdtype(y.dtype, np.floating):   # e.g. None among strings, NaN, numbers mixed with text
-        missing = [i for i, v in enumerate(y.tolist()) if v is None or (isinstance(v, float) and np.isnan(v))]
-        if missing: raise ValueError(f"labels has {len(missing)} missing value(s) (first at index {missing[0]}): "
-                                     "give every document a label, e.g. 'unknown', or leave those documents out.")
-        if y.dtype == object: y = y.astype(str)
-    if np.issubdtype(z.dtype, np.number) and (z < 0).any():
+    y, z = _label_texts(y), _topic_ids(z)
+    if z.dtype.kind == "i" and (z < 0).any():
         raise ValueError(f"{int((z < 0).sum())} document(s) have topic {int(z.min())}: `most_likely_topic()` gives -1 to the "
                          "documents fit dropped, which have no topic. Leave them out of both arrays "
                          "(`keep = z >= 0`), or use `tm.evaluate(labels=...)`, which scores the kept documents.")
@@ -333,7 +372,7 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     vocab:Sequence[str]|None=None, # ...with its vocabulary
                     top_n:int=10, # words per topic for NPMI, C_V and inverted RBO
                     top_k:int=25, # words per topic for topic diversity
-                   ) -> dict[str, float]: # npmi_window, npmi_doc, c_v, topic_diversity, inverted_rbo
+                   ) -> dict[str, float]: # npmi_window, npmi_doc, c_v (NaN without their corpus), topic_diversity, inverted_rbo (NaN for one topic)
     "The standard topic-quality metrics of one model in a dict of floats."
     topics = _topic_lists(topics)
     if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score

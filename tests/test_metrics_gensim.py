@@ -229,6 +229,32 @@ def test_bad_input():
     with pytest.raises(ValueError, match="columns"): npmi(topics, bow=np.ones((2, 3)), vocab=["a", "b"])
     with pytest.raises(ValueError, match="list of word lists"): npmi("w1 w2", texts)
     with pytest.raises(ValueError, match="is a string"): npmi(["w1 w2", "w3 w4"], texts)
+    for w in (2.9, True):   # once truncated to 2 and 1
+        with pytest.raises(ValueError, match="`window` must be a positive int"): npmi(topics, texts, window=w)
+    with pytest.raises(ValueError, match="`window` must be a positive int"): c_v(topics, texts, window=10.0)
+    bow = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="lists 'b' twice"): npmi([["a", "b"]], bow=bow, vocab=["a", "b", "b"])
+    with pytest.raises(ValueError, match="lists '1' twice"): npmi([["a", "1"]], bow=bow, vocab=["a", 1, "1"])
+    assert npmi([[0, 1]], bow=bow[:, :2], vocab=[0, 1]) == pytest.approx(npmi([["0", "1"]], bow=bow[:, :2], vocab=["0", "1"]))
+
+
+def test_label_agreement_refuses_ambiguous_input():
+    with pytest.raises(ValueError, match="different values with the same text"): label_agreement([1, "1", 2, 2], [0, 1, 2, 2])
+    with pytest.raises(ValueError, match="different values with the same text"):
+        label_agreement(np.array([True, "True", "x", "x"], dtype=object), [0, 1, 2, 2])
+    with pytest.raises(ValueError, match="equal values with different texts"):
+        label_agreement(np.array([1, 1.0, 2, 2], dtype=object), [0, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"theta\.argmax\(1\)"): label_agreement(["a", "b", "b"], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="holds nan"): label_agreement(["a", "b"], [0, np.nan])
+    with pytest.raises(TypeError, match="hashable"): label_agreement(np.array([{1}, {2}], dtype=object), [0, 1])
+    y = ["a", "a", "a", "b", "b", "c"]
+    assert label_agreement(y, np.array([0., 0, 1, 1, 1, 1])) == label_agreement(y, [0, 0, 1, 1, 1, 1])
+
+
+def test_evaluate_topics_one_topic_has_no_inverted_rbo():
+    texts, topics = zipf_corpus(n_docs=40)
+    res = evaluate_topics(topics[:1], texts, top_k=10)
+    assert math.isnan(res["inverted_rbo"]) and res["topic_diversity"] == 1.0
 
 
 # ---------------------------------------------------------------- properties
