@@ -184,13 +184,16 @@ def _check_labels(labels):
     if missing:
         raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): give every document a "
                          "label, e.g. 'unknown', or leave labels out.")
-    try: distinct = set(arr.tolist())
+    try: pairs = set(zip(arr.tolist(), map(str, arr.tolist())))   # (value, text) of each distinct label
     except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
-    texts = {}
-    for y in distinct: texts.setdefault(str(y), []).append(y)
-    if (same := next((ys for ys in texts.values() if len(ys) > 1), None)):   # classes are named by their text
+    by_text, by_value = {}, {}   # classes are named by their text: text and value must mean the same class
+    for v, t in pairs: by_text.setdefault(t, []).append(v); by_value.setdefault(v, []).append(v)
+    if (same := next((vs for vs in by_text.values() if len(vs) > 1), None)):      # 1 and '1'
         raise ValueError(f"labels {' and '.join(sorted(map(repr, same)))} are different values with the same text, so "
                          "they would count as one class: make them one type, e.g. all str.")
+    if (equal := next((vs for vs in by_value.values() if len(vs) > 1), None)):    # 1 and 1.0, 1 and True
+        raise ValueError(f"labels {' and '.join(sorted(map(repr, equal)))} are equal values with different texts, so "
+                         "it is unclear whether they are one class or two: make them one type, e.g. all str.")
     return arr
 
 @patch
