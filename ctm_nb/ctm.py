@@ -525,7 +525,7 @@ def evaluate(self:CTM,
 # %% ../nbs/05_ctm.ipynb #f4aea038
 @patch
 def pyldavis_data(self:CTM) -> dict:
-    "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies (add `sort_topics=False` to keep the topics' order; pyLDAvis numbers them from 1)."
+    "Keyword arguments for `pyLDAvis.prepare`: topic-term and doc-topic distributions, doc lengths, vocab, term frequencies (add `sort_topics=False` to keep the topics' order; pyLDAvis's own page numbers them from 1, `pyldavis_view`'s from 0)."
     _check_corpus_held(self, "pyldavis_data")   # (which checks that the model is fitted, too)
     lengths = np.asarray(self.corpus.bow.sum(1)).ravel()
     keep = lengths > 0

@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/visualize.html.md"""
 
 # %% ../nbs/10_visualize.ipynb #0fa34c61
 from __future__ import annotations
-import html, io, json, numbers, re, uuid
+import html, io, json, numbers, re, uuid, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib
@@ -33,6 +33,12 @@ def _figure(**kw) -> Figure:
     plt.close(fig)
     return fig
 
+def _check_model(tm, what:str):
+    "A TypeError naming `what` when it is given None instead of a fitted model (AttributeError otherwise)."
+    if tm is None:
+        raise TypeError(f"{what} needs a fitted model, got None. (A training dashboard's `.model` is None until a run "
+                        "completes: press Start and wait for the run to end, e.g. with `dash.wait()`.)")
+
 def figure_png(fig:Figure, # a matplotlib figure
                dpi:int=100, # resolution of the PNG
               ) -> bytes: # the PNG file's bytes
@@ -44,8 +50,11 @@ def figure_png(fig:Figure, # a matplotlib figure
 # %% ../nbs/10_visualize.ipynb #2ecb3e8d
 def _logs(history) -> list:
     "The epoch logs of a `History`, a fitted model, or a list of `EpochLog`."
-    if hasattr(history, "history"): history = history.history
-    if history is None: raise ValueError("this model has no training history (it was loaded, not fitted).")
+    _check_model(history, "plot_training")
+    if hasattr(history, "history"):   # a model
+        history._check_fitted()       # "not fitted yet", as every view says
+        history = history.history
+        if history is None: raise ValueError("this model has no training history: it was loaded from disk, and a saved model keeps no per-epoch losses.")
     if isinstance(history, dict):   # the LDA baseline's summary of its EM run
         raise ValueError("this model records no per-epoch losses (the LDA baseline fits by EM): there are no training curves.")
     logs = list(getattr(history, "logs", history))
@@ -55,9 +64,20 @@ def _logs(history) -> list:
 def draw_training(fig:Figure, # the figure to draw on (three axes are added)
                   logs:list, # `EpochLog`s, one per epoch
                   best_epoch:int|None=None, # epoch kept by early stopping, marked with a line
+                  kl_weight:float=1.0, # weight of the KL term in the loss (the model's `kl_weight`)
+                  labels:bool=False, # the loss includes the label cross-entropy (fit was given labels)
                  ):
-    "Draw loss (with validation), KL and reconstruction curves of `logs` on `fig`."
-    ep = [l.epoch for l in logs]
+    "Draw loss (with validation), KL and reconstruction curves of `logs` on `fig`; refuse losses that are not the sum the title names."
+    ep, kl = [l.epoch for l in logs], "KL" if kl_weight == 1 else f"{kl_weight:g}·KL"
+    what = f"{kl} + reconstruction" + " + label CE" * labels   # what the loss adds up
+    extra = [l.loss - kl_weight * l.kl - l.rec for l in logs]   # the label cross-entropy (≥ 0), else rounding
+    tol = [1e-3 * max(1, abs(l.loss)) for l in logs]
+    bad = [i for i, (e, t) in enumerate(zip(extra, tol)) if e < -t or (e > t and not labels)]
+    if bad:
+        i = bad[0]
+        raise ValueError(f"these losses are not {what}: at epoch {ep[i]}, loss = {logs[i].loss:.5g} but {kl} + reconstruction = "
+                         f"{logs[i].loss - extra[i]:.5g}. Pass the model's kl_weight (and labels=True if fit was given "
+                         "labels), or plot the fitted model itself.")
     axs = fig.subplots(1, 3)
     axs[0].plot(ep, [l.loss for l in logs], label="training", marker="." if len(ep) < 30 else None)
     va = [(l.epoch, l.valid_loss) for l in logs if l.valid_loss is not None]
@@ -67,35 +87,43 @@ def draw_training(fig:Figure, # the figure to draw on (three axes are added)
     axs[0].legend(fontsize=8)
     axs[1].plot(ep, [l.kl for l in logs], color="tab:orange")
     axs[2].plot(ep, [l.rec for l in logs], color="tab:green")
-    for ax, t in zip(axs, ["loss (−ELBO) = KL + reconstruction", "KL(q(θ|x) ‖ prior)", "reconstruction −Σ x log p(w|θ)"]):
+    for ax, t in zip(axs, [("loss (−ELBO) = " if what == "KL + reconstruction" else "loss = ") + what, "KL(q(θ|x) ‖ prior)", "reconstruction −Σ x log p(w|θ)"]):
         ax.set_title(t, fontsize=9); ax.set_xlabel("epoch", fontsize=8); ax.tick_params(labelsize=7)
     axs[0].set_ylabel("per document", fontsize=8)
     return axs
 
 def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog`
                   figsize=(11, 3), # figure size in inches
+                  kl_weight:float|None=None, # weight of the KL term in the loss (default: the model's; 1 for a `History`)
+                  labels:bool|None=None, # the loss includes the label cross-entropy (default: whether the model was fit with labels)
                  ) -> Figure:
     "Training curves: loss (and validation loss when present), KL and reconstruction per epoch."
     logs = _logs(history)
     h = history.history if hasattr(history, "history") else history
+    if kl_weight is None: kl_weight = getattr(history, "kl_weight", 1.0)
+    if labels is None: labels = getattr(history, "label_names", None) is not None
     fig = _figure(figsize=figsize)
-    draw_training(fig, logs, getattr(h, "best_epoch", None))
+    draw_training(fig, logs, getattr(h, "best_epoch", None), kl_weight, labels)
     return fig
+
 
 # %% ../nbs/10_visualize.ipynb #6212aa05
 def plot_top_words(tm, # a fitted model
                    n_words:int=10, # words per topic
                    ncols:int=5, # bar charts per row
-                   topic_ids=None, # which topics, as indices 0..K-1 (default: all)
+                   topic_ids=None, # which topics: an index 0..K-1, or a list of them (default: all)
+                   figsize=None, # (width, height) in inches (default: sized to the grid)
                   ) -> Figure:
     "A grid of bar charts: the `n_words` top words of each topic (as in `tm.topics`), with their weight in β."
+    _check_model(tm, "plot_top_words")
     _check_int("n_words", n_words, 1); _check_int("ncols", ncols, 1)
     P = tm.topic_word_matrix
     n_words = min(n_words, P.shape[1])   # a topic cannot list more words than the vocabulary has
-    topic_ids = list(range(tm.n_topics)) if topic_ids is None else [_check_topic(tm, k) for k in topic_ids]
+    if topic_ids is None: topic_ids = list(range(tm.n_topics))
+    else: topic_ids = [_check_topic(tm, k) for k in (topic_ids if np.ndim(topic_ids) else [topic_ids])]   # (3 means [3])
     if not topic_ids: raise ValueError("topic_ids is empty: pass at least one topic index, or leave topic_ids out to draw them all.")
     ncols = max(1, min(ncols, len(topic_ids))); nrows = -(-len(topic_ids) // ncols)
-    fig = _figure(figsize=(2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
+    fig = _figure(figsize=figsize or (2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
     axs = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     colours = _colours(tm.n_topics)
     for ax, k in zip(axs, topic_ids):
@@ -107,9 +135,11 @@ def plot_top_words(tm, # a fitted model
     for ax in axs[len(topic_ids):]: ax.set_visible(False)
     return fig
 
+
 # %% ../nbs/10_visualize.ipynb #e73db931
 def _theta_rows(tm, labels):
     "θ of the model's training documents, and the labels of those documents (given for the caller's documents)."
+    _check_model(tm, "this plot")
     _check_corpus_held(tm, "this plot")
     theta = np.asarray(tm.doc_topic)
     if labels is not None: labels = _rows_for(tm.corpus, _check_labels(labels), "labels")
@@ -135,6 +165,7 @@ def plot_doc_topics(tm, # a fitted model
                     n_docs:int=60, # how many documents to draw (a random sample)
                     kind:str="heatmap", # "heatmap" or "bars" (stacked proportions)
                     seed:int=0, # seed of the sample
+                    figsize=None, # (width, height) in inches (default: sized to the topics and documents)
                    ) -> Figure:
     "θ of a sample of training documents, sorted by label and main topic, as a heatmap or stacked bars."
     if kind not in ("heatmap", "bars"): raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}.")
@@ -142,7 +173,7 @@ def plot_doc_topics(tm, # a fitted model
     theta, lab = _theta_rows(tm, labels)
     idx = _doc_sample(theta, lab, n_docs, seed)
     t = theta[idx]; K = t.shape[1]
-    fig = _figure(figsize=(max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
+    fig = _figure(figsize=figsize or (max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
     ax = fig.subplots()
     if kind == "heatmap":
         im = ax.imshow(t, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
@@ -166,6 +197,7 @@ def plot_doc_topics(tm, # a fitted model
 def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word probabilities
                     ) -> np.ndarray: # (K, K) cosine similarities, 1 on the diagonal
     "Cosine similarity between the topic-word distributions p(w|k) of every pair of topics."
+    _check_model(tm, "topic_similarity")
     P = np.asarray(tm.topic_word_distribution if hasattr(tm, "topic_word_distribution") else tm, dtype=np.float64)
     P = P / np.linalg.norm(P, axis=1, keepdims=True).clip(1e-12)
     S = P @ P.T
@@ -174,11 +206,12 @@ def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word prob
 
 def plot_topic_similarity(tm, # a fitted model
                           n_words:int=3, # top words in each topic's label
+                          figsize=None, # (width, height) in inches (default: sized to the number of topics)
                          ) -> Figure:
     "Heatmap of the cosine similarity between topics, labelled with their top words."
     S = topic_similarity(tm); K = len(S)
     names = [f"{k}: {' '.join(w)}" for k, w in enumerate(tm.topics(n_words))]
-    fig = _figure(figsize=(0.5 * K + 3.5, 0.45 * K + 1.5))
+    fig = _figure(figsize=figsize or (0.5 * K + 3.5, 0.45 * K + 1.5))
     ax = fig.subplots()
     im = ax.imshow(S, cmap="magma", vmin=0, vmax=1)
     ax.set_xticks(range(K), range(K), fontsize=8); ax.set_yticks(range(K), names, fontsize=8)
@@ -197,6 +230,7 @@ def doc_map(tm, # a fitted model
             seed:int=0, # seed for t-SNE
            ) -> np.ndarray: # (n, 2) coordinates, one row per kept training document
     "2-D coordinates of the training documents: PCA or t-SNE of θ (default) or of their embeddings."
+    _check_model(tm, "doc_map")
     _check_corpus_held(tm, "doc_map")
     if embeddings is not None and np.ndim(embeddings) != 2:
         raise ValueError(f"embeddings must be a 2-D array, one row per document, got shape {np.shape(embeddings)}.")
@@ -218,8 +252,8 @@ def plot_doc_map(tm, # a fitted model
                  figsize=(6, 4.5), # figure size in inches
                 ) -> Figure:
     "Scatter plot of the documents in 2-D (PCA or t-SNE of θ or of the embeddings), coloured by label or main topic."
+    theta, lab = _theta_rows(tm, labels)        # the labels first: a wrong length fails before a slow t-SNE
     xy = doc_map(tm, embeddings, method, seed)
-    theta, lab = _theta_rows(tm, labels)
     if lab is not None: names, groups = _label_order(lab); names = [str(y) for y in names]
     else: names, groups = [f"topic {k}" for k in range(tm.n_topics)], theta.argmax(1)
     colours = _colours(len(names))
@@ -240,21 +274,46 @@ def _inline_js(s:str) -> str:
     "Make text safe inside a <script> element: it must not close the element or open an HTML comment."
     return re.sub(r"</(script)", r"<\\/\1", s, flags=re.I).replace("<!--", "<\\!--")
 
+_BOX = """var box = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+Object.defineProperty(topicInput, "value", {   // ctm_nb: the topic box shows topic k as k-1, and no topic as empty
+    get: function() { var v = box.get.call(this).trim(); return v === "" || isNaN(v) ? "0" : String(+v + 1); },
+    set: function(v) { box.set.call(this, +v > 0 ? String(+v - 1) : ""); }});
+topicInput.value = 0;"""
+_FROM_0 = [("return d.topics;", "return d.topics - 1;"),                                         # the circles' labels
+           ('Terms for Topic " + topics + "', 'Terms for Topic " + (topics - 1) + "'),             # the bar chart's title
+           ('"#topic=" + vis_state.topic', '"#topic=" + (vis_state.topic - 1)'),                   # the page address,
+           ('vis_state.topic = params[0].split("=")[1];', 'vis_state.topic = +params[0].split("=")[1] + 1;'),   # read back
+           ("topicDiv.appendChild(topicInput);", "topicDiv.appendChild(topicInput);\n" + _BOX)]   # the topic box
+
+def _from_0(js:str) -> str:
+    "LDAvis's script, showing its topics 1..K as 0..K-1; unchanged, with a warning, if it is not the script these edits fit."
+    if any(js.count(old) != 1 for old, _ in _FROM_0):
+        warnings.warn("this pyLDAvis's page script is not the one ctm_nb renumbers: its page numbers the topics from 1, "
+                      "so topic k of tm.topics() is circle k+1 there.", stacklevel=3)
+        return js
+    for old, new in _FROM_0: js = js.replace(old, new)
+    return js
+
 def ldavis_html(prepared, # the result of `pyLDAvis.prepare`
                 title:str="pyLDAvis", # the page title
                ) -> str: # a complete HTML page
-    "A self-contained HTML page for a pyLDAvis view: d3, LDAvis JS and CSS inlined from the pyLDAvis package."
+    "A self-contained HTML page for a pyLDAvis view, its topics numbered from 0: d3, LDAvis JS and CSS inlined from the pyLDAvis package."
     from pyLDAvis import urls
     d3, js, css = (Path(p).read_text(encoding="utf-8") for p in (urls.D3_LOCAL, urls.LDAVIS_LOCAL, urls.LDAVIS_CSS_LOCAL))
     vis = "ldavis_" + uuid.uuid4().hex[:12]
-    data = prepared.to_json() if hasattr(prepared, "to_json") else json.dumps(prepared)
+    data = json.loads(prepared.to_json()) if hasattr(prepared, "to_json") else prepared
+    if min(data["mdsDat"]["topics"], default=1) != 1:
+        raise ValueError("this view was prepared with start_index=0, which LDAvis's script does not support (topic 0 cannot "
+                         "stay selected, and hovering a word resizes the wrong circles): prepare it with the default "
+                         "start_index=1; the page shows the topics from 0 itself.")
+    js, data = _from_0(js), json.dumps(data)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
             f"<style>\n{css}\nbody {{ margin: 0; background: white; font-family: sans-serif; }}\n</style>\n"
             f"<script>\n{_inline_js(d3)}\n</script>\n<script>\n{_inline_js(js)}\n</script>\n</head>\n<body>\n"
             f'<div id="{vis}"></div>\n<script>\nnew LDAvis("#{vis}", {_inline_js(data)});\n</script>\n</body>\n</html>\n')
 
 class LDAvisView:
-    "A pyLDAvis view as a self-contained page: shown inline in notebooks (iframe srcdoc), saved with `save`."
+    "A pyLDAvis view as a self-contained page, topics numbered from 0: shown inline in notebooks (iframe srcdoc), saved with `save`."
     def __init__(self,
                  prepared, # the result of `pyLDAvis.prepare`
                  title:str="pyLDAvis", # the page title
@@ -268,7 +327,7 @@ class LDAvisView:
              path, # the HTML file to write, e.g. "topics.html"
             ) -> Path:
         "Write the standalone page to `path` (e.g. `topics.html`); open it in any browser, offline."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path).expanduser(); path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html, encoding="utf-8")
         return path
     def _repr_html_(self):
@@ -285,9 +344,11 @@ def pyldavis_view(tm, # a fitted model
                   mds:str="pcoa", # topic projection: "pcoa", "mmds" or "tsne"
                   n_jobs:int=1, # processes for pyLDAvis (1: no process pool; the computation is small)
                   title:str|None=None, # page title
+                  height:int=880, # height of the inline frame in a notebook, in pixels
                  ) -> LDAvisView:
     "The pyLDAvis view of a fitted model, in topic order (`sort_topics=False`), self-contained and offline."
-    import pyLDAvis, warnings
+    import pyLDAvis
+    _check_model(tm, "pyldavis_view")
     if mds not in MDS_METHODS: raise ValueError(f"mds must be one of {MDS_METHODS}, got {mds!r}.")
     _check_int("R", R, 1)
     if not 0 < lambda_step <= 1: raise ValueError(f"lambda_step must be in (0, 1], got {lambda_step}.")
@@ -295,13 +356,13 @@ def pyldavis_view(tm, # a fitted model
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)   # pandas deprecations inside pyLDAvis
         prepared = pyLDAvis.prepare(**tm.pyldavis_data(), R=R, lambda_step=lambda_step, mds=mds, n_jobs=n_jobs, sort_topics=False)
-    return LDAvisView(prepared, title or f"{type(tm).__name__}: {tm.n_topics} topics")
+    return LDAvisView(prepared, title or f"{type(tm).__name__}: {tm.n_topics} topics", height)
 
 def save_pyldavis(tm, # a fitted model
                   path, # the HTML file to write
                   **kwargs, # passed to `pyldavis_view`
                  ) -> Path:
-    "Write the self-contained pyLDAvis page of `tm` to `path`."
+    "Write the self-contained pyLDAvis page of `tm` to `path` (`~` is your home folder)."
     return pyldavis_view(tm, **kwargs).save(path)
 
 # %% ../nbs/10_visualize.ipynb #28a144b8
@@ -321,6 +382,7 @@ def relevant_words(tm, # a fitted model
                    n_words:int=10, # how many words
                   ) -> list: # (word, relevance, p(w|k), p(w)) tuples, most relevant first
     "The `n_words` most relevant words of `topic` at λ=`lam`, with their relevance and probabilities."
+    _check_model(tm, "relevant_words")
     topic = _check_topic(tm, topic)
     _check_int("n_words", n_words, 1)
     _check_corpus_held(tm, "relevant_words")            # p(w) comes from the training documents' topics
@@ -342,6 +404,7 @@ def save_figures(tm, # a fitted model
                  pyldavis:bool=True, # also write the pyLDAvis page
                 ) -> dict: # name -> path of every file written
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
+    _check_model(tm, "save_figures")
     _check_corpus_held(tm, "save_figures")              # before writing anything, like the labels' check:
     _theta_rows(tm, labels)
     out = Path(out).expanduser()

@@ -14,10 +14,10 @@ import ipywidgets as widgets
 from fastcore.basics import patch
 from matplotlib.figure import Figure
 from .data import bag_of_words, _as_docs
-from .embeddings import embed, resolve_device
+from .embeddings import embed, resolve_device, check_embeddings
 from .ctm import MODELS, ProdLDA, NoVocabularyWarning, _check_corpus_held, _check_topic
-from .training import EPOCH_WORDS
-from .visualize import draw_training, figure_png, relevant_words
+from .training import EPOCH_WORDS, _check_int
+from .visualize import draw_training, figure_png, relevant_words, _check_model
 
 # %% auto #0
 __all__ = ['COLAB_GPU_STEPS', 'in_colab', 'device_summary', 'GPUStatus', 'check_gpu', 'available_devices', 'topics_html',
@@ -122,14 +122,18 @@ class TrainingDashboard(widgets.VBox):
         for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
                                 ("lr", lr, 1e-5, 0.1), ("n_words", n_words, 1, EPOCH_WORDS)]:   # the controls' ranges
             _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
+        _check_control("plot_every", plot_every, 0, 3600, "dashboard", numbers.Real)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
-        MODELS[model_class](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
-                            progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
-        self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = _as_docs(docs), embeddings, seed, n_words, plot_every
+        probe = MODELS[model_class](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
+                                    progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
+        docs = _as_docs(docs)
+        if embeddings is not None: embeddings = check_embeddings(embeddings, len(docs))   # one row per document, numbers
+        self.docs, self.embeddings, self.seed, self.n_words, self.plot_every = docs, embeddings, seed, n_words, plot_every
+        self._kl_weight = probe.kl_weight   # (for the loss plot's title)
         self._encoder = None   # the encoder of `embeddings` once the dashboard has made them itself (yours: name it
                                # with embedding_model=..., or the models cannot embed new documents the same way)
-        self.model, self.error, self.logs, self.thread = None, None, [], None
-        self._stop_flag, self._last_plot = threading.Event(), 0.0
+        self.model, self.error, self.logs, self.thread, self.warned, self.figure = None, None, [], None, [], None
+        self._stop_flag, self._last_plot, self._why = threading.Event(), 0.0, "by you"
         st = dict(style={"description_width": "90px"}, layout=widgets.Layout(width="230px"))
         self.model_class = widgets.Dropdown(options=list(MODELS), value=model_class, description="model", **st)
         self.n_topics = widgets.BoundedIntText(n_topics, min=2, max=500, description="topics K", **st)
@@ -143,10 +147,11 @@ class TrainingDashboard(widgets.VBox):
         self.progress = widgets.IntProgress(0, min=0, max=epochs, description="epoch 0", bar_style="info",
                                             style={"description_width": "90px"}, layout=widgets.Layout(width="460px"))
         self.status = widgets.HTML("Ready: choose the settings and press <b>Start</b>.")
+        self.warning_box = widgets.HTML()   # the warnings of the run
         self.device_info = widgets.HTML()
         self.plot = widgets.Image(format="png", layout=widgets.Layout(width="660px", display="none"))
         self.topics = widgets.HTML()
-        for w, c in [(self.progress, "ctm-progress"), (self.status, "ctm-status"),
+        for w, c in [(self.progress, "ctm-progress"), (self.status, "ctm-status"), (self.warning_box, "ctm-warnings"),
                      (self.plot, "ctm-plot"), (self.topics, "ctm-topics-box")]: w.add_class(c)   # CSS hooks for browser tests
         self._controls = [self.model_class, self.n_topics, self.epochs, self.batch_size, self.lr, self.device]
         self.start.on_click(self._on_start); self.stop.on_click(self._on_stop)
@@ -155,16 +160,17 @@ class TrainingDashboard(widgets.VBox):
         super().__init__([
             widgets.HBox([widgets.VBox(self._controls[:3]), widgets.VBox(self._controls[3:])]),
             widgets.HBox([self.start, self.stop, self.device_info]),
-            self.progress, self.status,
+            self.progress, self.status, self.warning_box,
             widgets.HBox([self.plot, self.topics])])
         self.add_class("ctm-dashboard")
+        _stop_runs("because a new dashboard was made")   # e.g. its cell run again: the old one is out of sight
 
     @property
     def running(self) -> bool: return self.thread is not None and self.thread.is_alive()
 
     def close(self):
         "Close the widget; a run in progress stops at the end of its epoch instead of training on unseen."
-        if getattr(self, "thread", None) is not None: self._on_stop()   # (also called for a dashboard whose __init__ failed)
+        if getattr(self, "thread", None) is not None: self._on_stop(why="because the dashboard was closed")   # (also called for a dashboard whose __init__ failed)
         super().close()
 
     def _show_device(self):
@@ -172,11 +178,30 @@ class TrainingDashboard(widgets.VBox):
         except Exception as e: self.device_info.value = f'&nbsp; <span style="color:#c00">{html.escape(str(e))}</span>'
 
 # %% ../nbs/11_widgets.ipynb #3e27ad0c
+_RUNS = {}   # training thread -> its dashboard, while it runs
+
+def _stop_runs(why:str, keep=None):
+    "Stop the run of every dashboard but `keep` at the end of its epoch: one model trains at a time."
+    for dash in list(_RUNS.values()):
+        if dash is not keep: dash._on_stop(why=why)
+
+def _route_warning(msg, _show=warnings._showwarnmsg):
+    "Show a warning raised in a dashboard's training thread in that dashboard; any other as before."
+    dash = _RUNS.get(threading.current_thread())
+    if dash is None: _show(msg)
+    else: dash._warned(msg)
+
+warnings._showwarnmsg = _route_warning   # the function every warning Python shows passes through
+
 @patch
 def _on_start(self:TrainingDashboard, _=None):
     if self.running: return
-    self._stop_flag.clear()
-    self.model, self.logs, self.error = None, [], None   # the model of this run only: never the last run's by mistake
+    _stop_runs("because another dashboard started", keep=self)
+    self._stop_flag.clear(); self._why = "by you"
+    self.model, self.logs, self.error, self.warned = None, [], None, []   # the model of this run only: never the last run's by mistake
+    self.warning_box.value = ""
+    warnings.simplefilter("default", append=True)   # (changing the filters makes Python forget the warnings it has shown:
+                                                    # a second run shows its warnings again; "default" is what no filter means)
     cfg = dict(klass=MODELS[self.model_class.value], n_topics=self.n_topics.value, epochs=self.epochs.value,
                batch_size=self.batch_size.value, lr=float(self.lr.value), device=self.device.value)
     for c in self._controls: c.disabled = True
@@ -185,13 +210,22 @@ def _on_start(self:TrainingDashboard, _=None):
     self.progress.description = "epoch 0"
     self.plot.value, self.topics.value, self.plot.layout.display = b"", "", "none"
     self.thread = threading.Thread(target=self._train, args=(cfg,), daemon=True, name="ctm_nb-dashboard")
+    _RUNS[self.thread] = self
     self.thread.start()
 
 @patch
-def _on_stop(self:TrainingDashboard, _=None):
+def _on_stop(self:TrainingDashboard, _=None, why:str="by you"):
     if not self.running: return
-    self._stop_flag.set(); self.stop.disabled = True
-    self.status.value = "Stopping at the end of this epoch…"
+    self._stop_flag.set(); self.stop.disabled = True; self._why = why
+    self.status.value = "Stopping at the end of this epoch…" + ("" if why == "by you" else f" ({why})")
+
+@patch
+def _warned(self:TrainingDashboard, msg:warnings.WarningMessage):
+    "List a warning of this dashboard's run below its status (once per distinct message)."
+    text = f"{msg.category.__name__}: {msg.message}"
+    if text in self.warned: return
+    self.warned.append(text)
+    self.warning_box.value = "".join(f'<div style="color:#8a5300">⚠️ {html.escape(t)}</div>' for t in self.warned)
 
 @patch
 def _train(self:TrainingDashboard, cfg:dict):
@@ -212,8 +246,8 @@ def _train(self:TrainingDashboard, cfg:dict):
         tm.fit(self.docs, embeddings=None if klass is ProdLDA else self.embeddings, callbacks=[self._on_epoch])
         self.model = tm
         h = tm.history
-        why = {"callback": "stopped by you", "early_stopping": "early stopping", "interrupted": "interrupted"}.get(h.stopped, "completed")
-        msg, style = (f"Done: {len(h)} epochs ({why}) in {time.perf_counter() - t0:.1f} s. "
+        why = {"callback": f"stopped {self._why}", "early_stopping": "early stopping", "interrupted": "interrupted"}.get(h.stopped, "completed")
+        msg, style = (f"Done: {len(h)} epoch{'s' * (len(h) != 1)} ({why}) in {time.perf_counter() - t0:.1f} s. "
                       f"The model is <code>dash.model</code>."), "success"
     except Exception as e:
         self.error = e
@@ -222,7 +256,9 @@ def _train(self:TrainingDashboard, cfg:dict):
         self._draw(force=True)
         for c in self._controls: c.disabled = False
         self.start.disabled, self.stop.disabled = False, True
-        self.progress.bar_style, self.status.value = style, msg
+        n = len(self.warned)
+        self.progress.bar_style, self.status.value = style, msg + (f" ⚠️ {n} warning{'s' * (n > 1)} below." if n else "")
+        _RUNS.pop(threading.current_thread(), None)
 
 @patch
 def _on_epoch(self:TrainingDashboard, log) -> bool:
@@ -238,10 +274,10 @@ def _on_epoch(self:TrainingDashboard, log) -> bool:
 
 @patch
 def _draw(self:TrainingDashboard, force:bool=False):
-    "Redraw the loss plot (at most every `plot_every` seconds unless `force`)."
+    "Redraw the loss plot (at most every `plot_every` seconds unless `force`); the final one marks the epoch early stopping kept."
     if not self.logs or (not force and time.monotonic() - self._last_plot < self.plot_every): return
-    fig = Figure(figsize=(8.5, 2.4), layout="constrained")
-    draw_training(fig, self.logs)
+    self.figure = fig = Figure(figsize=(8.5, 2.4), layout="constrained")
+    draw_training(fig, self.logs, self.model.history.best_epoch if self.model is not None else None, self._kl_weight)
     self.plot.value = figure_png(fig, dpi=80)
     self.plot.layout.display = None
     self._last_plot = time.monotonic()
@@ -267,12 +303,14 @@ class TopicExplorer(widgets.VBox):
                  lam:float=0.6, # initial λ, in [0, 1]
                  n_words:int=15, # words shown, 5 to 40
                  n_docs:int=5, # documents shown, 1 to 20
-                 chars:int=300, # characters shown per document
+                 chars:int=300, # characters shown per document (at least 1)
                 ):
+        _check_model(tm, "the topic explorer")
         _check_corpus_held(tm, "the topic explorer")   # p(w) and the documents come from the training documents
         topic = _check_topic(tm, topic)
         for name, v, lo, hi in [("n_words", n_words, 5, 40), ("n_docs", n_docs, 1, 20), ("lam", lam, 0, 1)]:   # the sliders' ranges
             _check_control(name, v, lo, hi, "topic explorer", numbers.Real if name == "lam" else numbers.Integral)
+        _check_int("chars", chars, 1)
         self.tm, self.chars, self.words, self.documents = tm, chars, [], []
         names = [(f"{k}: {' '.join(w)}", k) for k, w in enumerate(tm.topics(4))]
         self.topic = widgets.Dropdown(options=names, value=topic, description="topic", layout=widgets.Layout(width="420px"))
@@ -310,6 +348,7 @@ class DocumentInspector(widgets.VBox):
                  text:str="", # initial text
                  n_words:int=6, # top words shown per topic
                 ):
+        _check_model(tm, "the document inspector")
         tm._check_fitted()
         self.tm, self.theta, self.error, self.known_words = tm, None, None, []
         self._labels = [" ".join(w) for w in tm.topics(n_words)]

@@ -149,10 +149,10 @@ def test_pyldavis_page_offline(browser, tmp_path, bbc, bbc_embeddings):
     page.wait_for_function("document.querySelectorAll('svg rect').length >= 30")   # the term bars
     terms = page.locator("svg text.terms").all_text_contents()
     assert len(terms) == 30 and set(terms) <= set(tm.vocab)
-    page.locator("svg circle.dot").nth(2).dispatch_event("click")  # select topic 3: its bars are drawn in red
+    page.locator("svg circle.dot").nth(2).dispatch_event("click")  # select topic 2 (numbered from 0, as tm.topics()): red bars
     page.wait_for_function("document.querySelectorAll('svg rect.overlay').length >= 30")
     page.wait_for_timeout(1000)                                    # let the transition finish
-    assert "Relevant Terms for Topic 3" in page.locator("body").text_content() and "#topic=3" in page.url
+    assert "Relevant Terms for Topic 2" in page.locator("body").text_content() and "#topic=2" in page.url
     shot = _keep(page, tmp_path, "pyldavis.png")
     _not_blank(shot)
     assert errors == [], errors

@@ -1,5 +1,5 @@
 "Plots and pyLDAvis views of ctm_nb.visualize on models the chapter does not show: ProdLDA, the LDA decoder, loaded models."
-import re
+import json, re
 import numpy as np
 import pytest
 import torch
@@ -85,3 +85,59 @@ def test_the_lda_baseline_gets_the_same_views(bbc, tmp_path):
     with pytest.raises(RuntimeError, match="not fitted"): save_figures(LDA(n_topics=4), tmp_path / "unfitted")
     ex = TopicExplorer(lda, topic=1, n_docs=3)
     assert len(ex.documents) == 3 and ex.documents[0][1] == pytest.approx(lda.doc_topic[:, 1].max())
+
+def test_loss_title_names_what_the_loss_adds_up():
+    from ctm_nb.training import EpochLog
+    from ctm_nb.visualize import plot_training
+    logs = [EpochLog(e, loss=0.5 * kl + rec + 1.2, kl=kl, rec=rec) for e, kl, rec in [(1, 8.0, 700.0), (2, 9.0, 690.0)]]
+    assert plot_training(logs, kl_weight=0.5, labels=True).axes[0].get_title() == "loss = 0.5·KL + reconstruction + label CE"
+    with pytest.raises(ValueError, match=r"not KL \+ reconstruction: at epoch 1, loss = 705.2 but KL \+ reconstruction = 708"):
+        plot_training(logs)                                     # the defaults would call this loss the −ELBO
+    with pytest.raises(ValueError, match="not 2·KL"): plot_training(logs, kl_weight=2, labels=True)   # loss < 2·KL + rec
+    elbo = [EpochLog(1, loss=708.0, kl=8.0, rec=700.0)]
+    assert plot_training(elbo).axes[0].get_title() == "loss (−ELBO) = KL + reconstruction"
+    assert plot_training(elbo, kl_weight=1.0, labels=False, figsize=(5, 2)).get_size_inches().tolist() == [5, 2]
+
+def test_training_plot_of_unfitted_and_loaded_models(lda, tmp_path):
+    from ctm_nb.visualize import plot_training
+    with pytest.raises(RuntimeError, match="not fitted yet"): plot_training(CombinedTM())
+    lda.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="loaded from disk"): plot_training(CombinedTM.load(tmp_path / "m", device="cpu"))
+    assert plot_training(lda).axes[0].get_title() == "loss (−ELBO) = KL + reconstruction"
+
+def test_none_instead_of_a_model_is_named():
+    from ctm_nb.visualize import plot_training, plot_top_words, plot_doc_topics, plot_topic_similarity
+    for f in (plot_training, plot_top_words, plot_doc_topics, plot_topic_similarity, plot_doc_map, doc_map, pyldavis_view,
+              topic_similarity, lambda tm: relevant_words(tm, 0), lambda tm: save_figures(tm, "unused")):
+        with pytest.raises(TypeError, match=r"needs a fitted model, got None.*dash.wait\(\)"): f(None)
+
+def test_pyldavis_page_numbers_topics_from_0(lda, tmp_path, monkeypatch):
+    from ctm_nb.visualize import LDAvisView, ldavis_html, _FROM_0, _from_0
+    view = pyldavis_view(lda, height=600)
+    assert view.height == 600 and "height:600px" in view._repr_html_()
+    assert all(view.html.count(new) == 1 for _, new in _FROM_0)          # labels, title, box and address shown from 0
+    assert json.loads(view.prepared.to_json())["mdsDat"]["topics"] == [1, 2, 3, 4]   # (pyLDAvis's data keeps its numbers)
+    zero = view.prepared.to_dict(); zero["mdsDat"]["topics"] = [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="start_index=0"): ldavis_html(zero)
+    with pytest.warns(UserWarning, match="numbers the topics from 1"): assert _from_0("var x;") == "var x;"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert view.save("~/v/a.html") == tmp_path / "v" / "a.html" and (tmp_path / "v" / "a.html").exists()
+
+def test_save_pyldavis_expands_home(lda, tmp_path, monkeypatch):
+    from ctm_nb.visualize import save_pyldavis
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert save_pyldavis(lda, "~/x.html") == tmp_path / "x.html" and not (tmp_path / "~").exists()
+
+def test_top_words_options(lda):
+    from ctm_nb.visualize import plot_top_words, plot_doc_topics, plot_topic_similarity
+    assert [ax.get_title() for ax in plot_top_words(lda, topic_ids=np.int64(2)).axes] == ["topic 2"]
+    with pytest.raises(TypeError, match="a topic must be an int"): plot_top_words(lda, topic_ids="2")
+    with pytest.raises(IndexError, match=r"topic must be in 0..3"): plot_top_words(lda, topic_ids=4)
+    for f in (plot_top_words, plot_doc_topics, plot_topic_similarity, plot_doc_map):
+        assert f(lda, figsize=(4, 3)).get_size_inches().tolist() == [4, 3]
+
+def test_doc_map_checks_labels_before_mapping(lda, monkeypatch):
+    import ctm_nb.visualize as V
+    monkeypatch.setattr(V, "doc_map", lambda *a, **k: pytest.fail("the map was computed before the labels were checked"))
+    with pytest.raises(ValueError, match="labels has 10 rows"): V.plot_doc_map(lda, ["x"] * 10, method="tsne")

@@ -185,3 +185,65 @@ def test_dashboard_on_gpu(small):
     assert torch.cuda.get_device_name(0) in dash.device_info.value
     dash.start.click(); assert dash.wait(300)
     assert dash.error is None and next(dash.model.net.parameters()).is_cuda
+
+def test_run_warnings_are_shown_in_the_dashboard_only(small):
+    texts, _, emb = small
+    docs = list(texts[:50]) + [""] * 8                               # 8 empty documents are dropped
+    dash = TrainingDashboard(docs, embeddings=np.concatenate([emb[:50], emb[:8]]), n_topics=3, epochs=3, batch_size=100,
+                             vocab_size=300, device="cpu", plot_every=0)
+    with warnings.catch_warnings(record=True) as main:
+        warnings.simplefilter("always")
+        dash.start.click()
+        warnings.warn("a warning of the notebook's own")            # while the run goes on: not the dashboard's
+        assert dash.wait(120) and dash.error is None, dash.error
+    assert [str(w.message) for w in main] == ["a warning of the notebook's own"]   # the run's did not leak here
+    assert any(w.startswith("DroppedDocumentsWarning: 8 of 58 documents") for w in dash.warned), dash.warned
+    assert any("batch_size=100 is larger than the 50 training documents" in w for w in dash.warned), dash.warned
+    assert f"{len(dash.warned)} warnings below" in dash.status.value and "DroppedDocumentsWarning" in dash.warning_box.value
+    first = list(dash.warned)
+    dash.start.click(); assert dash.wait(120)
+    assert dash.warned == first                                       # shown again for the second run, not remembered as seen
+
+def test_one_run_at_a_time(small):
+    texts, _, emb = small
+    kw = dict(embeddings=emb[:100], n_topics=3, batch_size=16, vocab_size=300, device="cpu")
+    a = TrainingDashboard(texts[:100], epochs=10_000, **kw)
+    b = TrainingDashboard(texts[:100], epochs=10_000, **kw)
+    a.start.click()
+    deadline = time.monotonic() + 120
+    while a.progress.value < 1 and time.monotonic() < deadline: time.sleep(0.02)
+    b.start.click()                                                   # Start in another dashboard stops a's run
+    assert a.wait(60) and a.model.history.stopped == "callback" and "stopped because another dashboard started" in a.status.value
+    while b.progress.value < 1 and time.monotonic() < deadline: time.sleep(0.02)
+    TrainingDashboard(texts[:100], **kw)                              # so does a new dashboard (its cell run again)
+    assert b.wait(60) and "stopped because a new dashboard was made" in b.status.value
+    assert not W._RUNS                                                # no run is left registered
+
+def test_bad_settings_are_refused_by_the_constructor(small):
+    texts, _, emb = small
+    for kw, err, msg in [(dict(embeddings=emb[:90]), ValueError, "Embeddings have 90 rows but there are 100 documents"),
+                         (dict(embeddings="foo"), ValueError, "Embeddings must be real numbers"),
+                         (dict(embeddings=emb[:100, 0]), ValueError, "Embeddings must be 2-D"),
+                         (dict(plot_every="x"), TypeError, "plot_every must be a number"),
+                         (dict(plot_every=-1), ValueError, "plot_every must be between 0")]:
+        with pytest.raises(err, match=msg): TrainingDashboard(texts[:100], **kw)
+
+def test_final_plot_marks_the_kept_epoch_and_names_the_loss(small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:120], embeddings=emb[:120], n_topics=3, epochs=6, batch_size=16, vocab_size=300,
+                             device="cpu", validation_split=0.25, patience=2, kl_weight=0.5)
+    dash.start.click(); assert dash.wait(120) and dash.error is None, dash.error
+    best = dash.model.history.best_epoch
+    assert best is not None
+    for ax in dash.figure.axes: assert [best, best] in [list(l.get_xdata()) for l in ax.lines]   # as plot_training draws it
+    assert dash.figure.axes[0].get_title() == "loss = 0.5·KL + reconstruction"
+
+def test_status_grammar_and_explorer_checks(trained, small):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:60], embeddings=emb[:60], n_topics=3, epochs=1, batch_size=16, vocab_size=300, device="cpu")
+    dash.start.click(); assert dash.wait(120)
+    assert "Done: 1 epoch (completed)" in dash.status.value
+    for kw, err, msg in [(dict(chars=-1), ValueError, "chars must be at least 1"), (dict(chars=2.5), TypeError, "chars must be an int")]:
+        with pytest.raises(err, match=msg): TopicExplorer(trained.model, **kw)
+    for widget in (TopicExplorer, DocumentInspector):
+        with pytest.raises(TypeError, match="needs a fitted model, got None"): widget(None)
