@@ -165,12 +165,6 @@ def _check_corpus(corpus, n_topics):
         raise ValueError(f"n_topics={n_topics} needs more documents than topics; only {len(corpus)} documents are left "
                          "after preprocessing. Pass more documents or fewer topics.")
 
-def _is_missing(y) -> bool:
-    "None, NaN, NaT or pandas' NA (a value that is not equal to itself, or whose comparison has no truth value)."
-    if y is None: return True
-    try: return bool(y != y)
-    except TypeError: return True   # pd.NA: "boolean value of NA is ambiguous"
-
 def _check_labels(labels):
     "Labels as a 1-D array, with no missing values and no two labels that read the same (1 and '1')."
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
@@ -180,20 +174,8 @@ def _check_labels(labels):
                         f"{type(labels).__name__} (for a dict in that order: list(labels.values())).")
     arr = np.asarray(labels.tolist() if hasattr(labels, "tolist") else list(labels), dtype=object)
     if arr.ndim != 1: raise ValueError(f"labels must be one label per document (1-D), got shape {arr.shape}.")
-    missing = [i for i, y in enumerate(arr) if _is_missing(y)]
-    if missing:
-        raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): give every document a "
-                         "label, e.g. 'unknown', or leave labels out.")
-    try: pairs = set(zip(arr.tolist(), map(str, arr.tolist())))   # (value, text) of each distinct label
-    except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
-    by_text, by_value = {}, {}   # classes are named by their text: text and value must mean the same class
-    for v, t in pairs: by_text.setdefault(t, []).append(v); by_value.setdefault(v, []).append(v)
-    if (same := next((vs for vs in by_text.values() if len(vs) > 1), None)):      # 1 and '1'
-        raise ValueError(f"labels {' and '.join(sorted(map(repr, same)))} are different values with the same text, so "
-                         "they would count as one class: make them one type, e.g. all str.")
-    if (equal := next((vs for vs in by_value.values() if len(vs) > 1), None)):    # 1 and 1.0, 1 and True
-        raise ValueError(f"labels {' and '.join(sorted(map(repr, equal)))} are equal values with different texts, so "
-                         "it is unclear whether they are one class or two: make them one type, e.g. all str.")
+    with _random_kept(): from ctm_nb.metrics import _label_texts   # (imports scikit-learn)
+    _label_texts(arr)   # none missing, and no two that would merge (1 and '1') or split (1 and 1.0) as classes
     return arr
 
 @patch

@@ -323,7 +323,7 @@ def _is_missing(v) -> bool:
 def _label_texts(y:np.ndarray) -> np.ndarray:
     "1-D labels as text (their classes), refusing missing labels and labels whose values and texts disagree."
     missing = [i for i, v in enumerate(y.tolist()) if _is_missing(v)]
-    if missing: raise ValueError(f"labels has {len(missing)} missing value(s) (first at index {missing[0]}): "
+    if missing: raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): "
                                  "give every document a label, e.g. 'unknown', or leave those documents out.")
     try: pairs = set(zip(y.tolist(), map(str, y.tolist())))   # (value, text) of each distinct label
     except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
