@@ -149,7 +149,7 @@ def _train_and_report(docs, labels, args, t0):
 
 def demo(args:argparse.Namespace, # the parsed `ctm-nb demo` options
         ) -> CTM: # the trained model
-    "BBC News (2,225 articles, 5 sections) → CombinedTM → report."
+    "BBC News (2,225 articles, 5 sections) → topic model (`--model`, CombinedTM by default) → report."
     t0 = time.time()
     docs, labels = load_bbc()
     print(f"BBC News: {len(docs)} articles in {len(set(labels))} sections")

@@ -185,7 +185,7 @@ def fit(self:CTM,
          corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); the model takes over its cleaning settings
          embeddings=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
-         callbacks=(), # functions called with each `EpochLog` (or one function); returning True stops training
+         callbacks=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
         ) -> CTM: # self, fitted
     "Preprocess `docs`, embed them, and train the topic model; returns `self`."
     self._check_hparams(); callbacks = _check_callbacks(callbacks)
@@ -269,7 +269,7 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
 def resume(self:CTM,
            epochs:int|None=None, # additional epochs (default: the model's `epochs`)
            lr:float|None=None, # new learning rate from now on (default: keep `self.lr`)
-           callbacks=(), # functions called with each `EpochLog` (or one function); returning True stops training
+           callbacks=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
           ) -> CTM: # self, trained further
     "Continue the last `fit` (or `resume`) where it stopped, on the same documents (attached ones give way); returns `self`."
     self._check_fitted(); callbacks = _check_callbacks(callbacks)
@@ -460,7 +460,7 @@ def evaluate(self:CTM,
              labels=None, # optional gold label per document, for NMI, AMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
-             embeddings=None, # embeddings of `docs` (needed with `labels` when fit was given its embeddings; unused by bag-of-words models)
+             embeddings=None, # embeddings of `docs` (needed with `labels` when the model does not know its encoder, `tm.encoder is None`; unused by bag-of-words models)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     with _random_kept(): from ctm_nb.metrics import evaluate_topics, label_agreement   # (imports scikit-learn)

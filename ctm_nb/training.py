@@ -218,7 +218,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 min_delta:float=0.0, # improvement smaller than this does not count
                 device="auto", # "auto", "cpu", "cuda", "mps" or a torch.device
                 seed:int|None=None, # seed for shuffling, sampling and dropout (None: not seeded)
-                callbacks:list|tuple=(), # functions called with each `EpochLog` (or one function); returning True stops training
+                callbacks:list|tuple=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`
                 progress:bool=True, # show a progress bar
                 resume:History|None=None, # the `History` of an earlier run of `net` on the same data: continue it
