@@ -12,8 +12,8 @@ import numpy as np
 import ctm_nb
 from .data import load_bbc
 from .embeddings import DEFAULT_MODEL
-from .ctm import MODELS, CTM, _check_corpus_held
-from .visualize import save_figures
+from .ctm import MODELS, CTM, DroppedDocumentsWarning, _check_corpus_held
+from .visualize import save_figures, _documents, _few
 
 # %% auto #0
 __all__ = ['read_documents', 'write_report', 'demo', 'train', 'parser', 'main']
@@ -96,12 +96,20 @@ def _check_report_folder(out:Path):
         raise ValueError(f"the report folder {out} holds other files than a ctm_nb report, which the report would "
                          f"overwrite: choose a new folder, e.g. {out / 'ctm_report'}.")
 
+def _run_text(hist) -> str:
+    "How long the model trained and, when validation documents chose its weights, which epoch it is from."
+    if isinstance(hist, dict): return f"{hist['n_iter']} iterations"   # the LDA baseline
+    if not hasattr(hist, "stopped"): return ""                          # a loaded model
+    s = f"{len(hist)} epoch{'s' * (len(hist) != 1)}" + ("" if hist.stopped == "completed" else f" ({hist.stopped.replace('_', ' ')})")
+    return s if hist.best_epoch is None else f"{s}, the model from epoch {hist.best_epoch} (lowest validation loss)"
+
 def write_report(tm, # a fitted model
                  docs:list, # the documents it was fitted on, in input order
                  out, # report folder (created)
                  labels=None, # optional gold labels
                  settings:dict|None=None, # the run's settings, stored in config.json
                  figures:bool=True, # also write the plots (PNG), the pyLDAvis page and index.html
+                 train_seconds:float|None=None, # how long reading, embedding and training took, for config.json
                 ) -> dict: # the metrics
     "Evaluate `tm` and write topics, document-topic matrix, metrics, config, the model and the plots into folder `out`."
     from ctm_nb.metrics import npmi
@@ -112,6 +120,8 @@ def write_report(tm, # a fitted model
     hist = tm.history   # a CTM's History, or the LDA baseline's dict
     run = (dict(epochs_run=len(hist), stopped=hist.stopped) if hasattr(hist, "stopped") else
            dict(iterations=hist["n_iter"]) if isinstance(hist, dict) else {})
+    if getattr(hist, "best_epoch", None) is not None: run["best_epoch"] = hist.best_epoch   # validation chose the weights
+    if train_seconds is not None: run["train_seconds"] = train_seconds
     cfg = dict(ctm_nb_version=ctm_nb.__version__, model_class=type(tm).__name__, n_docs=len(docs), n_kept=len(tm.corpus),
                **run, settings=settings or {})
     (out / "config.json").write_text(json.dumps(cfg, indent=1, default=str), encoding="utf-8")   # first: marks the folder
@@ -128,19 +138,37 @@ def write_report(tm, # a fitted model
         for i, row in enumerate(theta):
             w.writerow([i, "" if np.isnan(row[0]) else int(row.argmax())] + ["" if np.isnan(v) else f"{v:.5f}" for v in row])
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    if figures: save_figures(tm, out, labels)
+    if figures: save_figures(tm, out, labels, summary=_run_text(hist))
     return metrics
 
 # %% ../nbs/07_cli.ipynb #22b2311b
+_MODEL_OPTIONS = ("n_topics", "epochs", "batch_size", "lr", "vocab_size", "validation_split", "embedding_model", "device", "seed")
+
+def _as_options(msg:str) -> str:
+    "A model's message in the CLI's words: the parameters behind `ctm-nb`'s options become them (`n_topics=3` → `--n-topics 3`)."
+    snake, plain = ("|".join(n for n in _MODEL_OPTIONS if ("_" in n) == s) for s in (True, False))
+    flag = lambda m: "--" + (m[1] or m[2]).replace("_", "-") + ("" if m[4] is None else f" {m[4]}")
+    return re.sub(rf"\b(?:({snake})\b|({plain})(?==| must))(?:=('?)([^'\s,;:]*)\3)?", flag, msg)
+
+def _cli_warning(message, category, filename, lineno, file=None, line=None):
+    "Show a warning as one line in the CLI's words, without the Python source line a CLI user did not write."
+    print(f"ctm-nb: warning: {_as_options(str(message))}", file=sys.stderr)
+
 def _train_and_report(docs, labels, args, t0):
     _check_report_folder(Path(args.out).expanduser())   # before training, not after it
-    tm = MODELS[args.model](n_topics=args.n_topics, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                            vocab_size=args.vocab_size, validation_split=args.validation_split,
-                            embedding_model=args.embedding_model, device=args.device, seed=args.seed)
-    tm.fit(docs)
-    metrics = write_report(tm, docs, args.out, labels, settings={**vars(args), "seconds": round(time.time() - t0, 1)})
-    print(f"\n{type(tm).__name__}: {tm.n_topics} topics from {len(tm.corpus)} documents, {len(tm.history)} epochs, "
-          f"{time.time() - t0:.0f} s\n")
+    try:
+        tm = MODELS[args.model](**{k: getattr(args, k) for k in _MODEL_OPTIONS})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DroppedDocumentsWarning)   # said below, with what it means for the report
+            tm.fit(docs)
+    except (TypeError, ValueError, RuntimeError) as e: raise ValueError(_as_options(str(e))) from None
+    secs = time.time() - t0   # reading, embedding and training: config.json's train_seconds
+    metrics = write_report(tm, docs, args.out, labels, settings=vars(args), train_seconds=round(secs, 1))
+    print(f"\n{type(tm).__name__}: {tm.n_topics} topics from {_documents(tm.corpus)}, {_run_text(tm.history)}; "
+          f"trained in {secs:.0f} s\n")
+    if len(tm.corpus.dropped):
+        print(f"{len(tm.corpus.dropped)} of {tm.corpus.n_docs} documents have {_few(tm.corpus)} vocabulary words and were "
+              "left out of training: their rows in doc_topic.csv are blank.\n")
     print((Path(args.out) / "topics.txt").read_text())
     print("  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
     print(f"\nReport written to {args.out}/ (topics, doc_topic.csv, metrics.json, config.json, model/); "
@@ -203,8 +231,10 @@ def main(argv:list|None=None, # the arguments after `ctm-nb` (None: the command 
         ):
     "Entry point of the `ctm-nb` console script."
     args = parser().parse_args(argv)
-    try: (demo if args.command == "demo" else train)(args)
-    except FloatingPointError as e:   # (its advice is for Python; here the learning rate is an option)
-        sys.exit(f"ctm-nb: error: training diverged ({str(e).split(';')[0]}): run again with a lower --lr, "
-                 f"e.g. --lr {args.lr / 10:g}.")
-    except (ValueError, OSError, RuntimeError, csv.Error) as e: sys.exit(f"ctm-nb: error: {e}")
+    with warnings.catch_warnings():   # (restores Python's own way of showing warnings afterwards)
+        warnings.showwarning = _cli_warning
+        try: (demo if args.command == "demo" else train)(args)
+        except FloatingPointError as e:   # (its advice is for Python; here the learning rate is an option)
+            sys.exit(f"ctm-nb: error: training diverged ({str(e).split(';')[0]}): run again with a lower --lr, "
+                     f"e.g. --lr {args.lr / 10:g}.")
+        except (ValueError, OSError, RuntimeError, csv.Error) as e: sys.exit(f"ctm-nb: error: {e}")

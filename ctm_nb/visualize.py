@@ -12,7 +12,7 @@ import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
 from .data import _random_kept
-from .ctm import _rows_for, _check_corpus_held, _check_labels, _check_topic
+from .ctm import CTM, _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import _check_int
 
 # %% auto #0
@@ -397,11 +397,33 @@ def relevant_words(tm, # a fitted model
 FIGURES = ("training", "top_words", "doc_topics", "topic_similarity", "doc_map")
 _SAVED_BY = '<meta name="generator" content="ctm_nb save_figures">'   # marks an index.html this function may replace
 
+def _few(corpus) -> str:
+    "Why preprocessing left documents out: they have 'no' (or 'fewer than 5') vocabulary words."
+    m = (corpus.cleaning or {}).get("min_words")
+    return "no" if m == 1 else f"fewer than {m}" if m else "too few"
+
+def _documents(corpus) -> str:
+    "'401 of 404 documents (3 with no vocabulary words)', or '404 documents' when preprocessing kept them all."
+    d = len(corpus.dropped)
+    return (f"{len(corpus):,} of {corpus.n_docs:,} documents ({d:,} with {_few(corpus)} vocabulary words)" if d else
+            f"{len(corpus):,} documents")
+
+def _two_rankings(tm, topics:list) -> str:
+    "A CTM's note that its topic lists rank words by β and the pyLDAvis view by p(w|k), with their overlap here."
+    if not isinstance(tm, CTM): return ""   # (LDA's β and p(w|k) rank words alike)
+    n = len(topics[0])
+    pw = np.argsort(-tm.topic_word_distribution, axis=1, kind="stable")[:, :n]
+    shared = np.mean([len(set(t) & {tm.vocab[j] for j in row}) for t, row in zip(topics, pw)])
+    return (f"<p>This list, topics.txt and top_words.png rank a topic's words by its decoder weights β; the pyLDAvis "
+            f"view at λ = 1 ranks them by p(w | k), after the decoder's BatchNorm, which lifts words that are rare in "
+            f"the corpus. Here the two top-{n} lists of a topic share {shared:.1f} words on average.</p>")
+
 def save_figures(tm, # a fitted model
                  out, # folder to write into (created)
                  labels=None, # optional label per document, to sort and colour by
                  dpi:int=110, # resolution of the PNGs
                  pyldavis:bool=True, # also write the pyLDAvis page
+                 summary:str|None=None, # a line under the page's title, e.g. how long the model trained
                 ) -> dict: # name -> path of every file written
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
     _check_model(tm, "save_figures")
@@ -424,8 +446,9 @@ def save_figures(tm, # a fitted model
         paths[name] = out / f"{name}.png"
         paths[name].write_bytes(figure_png(figs[name](), dpi))
     if pyldavis: paths["pyldavis"] = save_pyldavis(tm, out / "pyldavis.html")
-    title = f"{type(tm).__name__}: {tm.n_topics} topics, {len(tm.corpus):,} documents"
-    topics = "".join(f"<li><b>{k}</b> {html.escape(' '.join(w))}</li>" for k, w in enumerate(tm.topics(10)))
+    title, topics = f"{type(tm).__name__}: {tm.n_topics} topics, {_documents(tm.corpus)}", tm.topics(10)
+    items = "".join(f"<li>{html.escape(' '.join(w))}</li>" for w in topics)   # (the list numbers them from 0)
+    head = "" if summary is None else f"<p>{html.escape(summary)}</p>"
     imgs = "".join(f'<h2>{n.replace("_", " ")}</h2><img src="{p.name}" alt="{n}" style="max-width:100%">'
                    for n, p in paths.items() if p.suffix == ".png")
     frame = ('<h2>pyLDAvis</h2><p><a href="pyldavis.html">open on its own</a></p>'
@@ -433,5 +456,6 @@ def save_figures(tm, # a fitted model
     paths["index"] = out / "index.html"
     paths["index"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
                               f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
-                              f"<ol start=0>{topics}</ol>{imgs}{frame}</body></html>", encoding="utf-8")
+                              f"{head}<ol start=0>{items}</ol>{_two_rankings(tm, topics)}{imgs}{frame}</body></html>",
+                              encoding="utf-8")
     return paths

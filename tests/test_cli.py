@@ -143,3 +143,30 @@ def test_read_documents_refuses_what_it_cannot_read_rightly(tmp_path):
     (tmp_path / "docs.json").write_text('[{"text": "one"}]', encoding="utf-8")
     with pytest.raises(ValueError, match=r"\.json files are not read; save the documents as a \.csv or \.tsv table"):
         read_documents(tmp_path / "docs.json")
+
+
+def test_the_report_speaks_to_a_cli_user(tmp_path):
+    lines = [f"apple banana cherry {w} {w}" for w in ["date", "elder", "fig", "grape"] * 8]
+    lines.insert(3, ""); lines.insert(10, "the and of")   # no vocabulary words: left out of training
+    (tmp_path / "docs.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = ctm_nb("train", tmp_path / "docs.txt", "--model", "prodlda", "--n-topics", "2", "--epochs", "3",
+               "--validation-split", "0.25", "--device", "cpu", "--out", tmp_path / "report")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert ("2 of 34 documents have no vocabulary words and were left out of training: their rows in doc_topic.csv "
+            "are blank") in r.stdout
+    assert "Warning:" not in r.stderr and "tm.fit" not in r.stderr and ".corpus" not in r.stderr, r.stderr   # not Python's
+    assert "ctm-nb: warning: --batch-size 64 is larger than the 24 training documents" in r.stderr, r.stderr
+    cfg = json.loads((tmp_path / "report" / "config.json").read_text())
+    assert cfg["best_epoch"] in (1, 2, 3) and cfg["train_seconds"] > 0 and "seconds" not in cfg["settings"], cfg
+    assert f"3 epochs, the model from epoch {cfg['best_epoch']} (lowest validation loss)" in r.stdout
+    index = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>ProdLDA: 2 topics, 32 of 34 documents (2 with no vocabulary words)</h1>" in index and "<b>" not in index
+    assert f"the model from epoch {cfg['best_epoch']}" in index and "the pyLDAvis view at λ = 1 ranks them by p(w | k)" in index
+
+
+def test_errors_name_the_options_not_the_parameters(tmp_path):
+    (tmp_path / "docs.txt").write_text("apple banana\ncherry date\n", encoding="utf-8")
+    for opt, bad in [("--n-topics", "1"), ("--validation-split", "1")]:
+        r = ctm_nb("train", tmp_path / "docs.txt", opt, bad, "--out", tmp_path / "report")
+        assert r.returncode != 0 and f"ctm-nb: error: {opt} must be" in r.stderr, r.stderr[-2000:]
+        assert opt[2:].replace("-", "_") not in r.stderr and "Traceback" not in r.stderr
