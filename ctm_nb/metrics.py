@@ -322,11 +322,15 @@ def _is_missing(v) -> bool:
 
 def _label_texts(y:np.ndarray) -> np.ndarray:
     "1-D labels as text (their classes), refusing missing labels and labels whose values and texts disagree."
-    missing = [i for i, v in enumerate(y.tolist()) if _is_missing(v)]
-    if missing: raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): "
-                                 "give every document a label, e.g. 'unknown', or leave those documents out.")
-    try: pairs = set(zip(y.tolist(), map(str, y.tolist())))   # (value, text) of each distinct label
+    if y.dtype.kind in "USbiu": return y.astype(str)   # one type and nothing missing: nothing to check
+    values = y.tolist()
+    try: pairs = set(zip(values, map(str, values)))   # (value, text) of each distinct label: one pass, in C
     except TypeError: raise TypeError("labels must be hashable values (str, int, ...), one per document.") from None
+    if any(_is_missing(v) for v, _ in pairs):       # (then find where, in Python: only on the way to the error)
+        missing = [i for i, v in enumerate(values) if _is_missing(v)]
+        raise ValueError(f"labels has {len(missing)} missing value{'s' if len(missing) > 1 else ''} (first at index {missing[0]}): "
+                         "give every document a label, e.g. 'unknown', or leave those documents out.")
+    if len(pairs) == len({v for v, _ in pairs}) == len({t for _, t in pairs}): return y.astype(str)   # one text per value
     by_text, by_value = {}, {}
     for v, t in pairs: by_text.setdefault(t, []).append(v); by_value.setdefault(v, []).append(v)
     if (same := next((vs for vs in by_text.values() if len(vs) > 1), None)):      # 1 and '1'
