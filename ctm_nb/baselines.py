@@ -17,7 +17,7 @@ from fastcore.basics import patch
 import ctm_nb
 from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs
 from .training import _check_int
-from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _check_float, _say_dropped, _jsonable,
+from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _check_float, _check_seed, _say_dropped, _jsonable,
                         _model_config, _read_weights, _write_model_folder)
 
 # %% auto #0
@@ -53,7 +53,7 @@ class LDA:
         for name, v in (("remove_numbers", remove_numbers), ("progress", progress)):
             if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}.")
         self.doc_topic_prior = _check_prior("doc_topic_prior", doc_topic_prior)
-        self.topic_word_prior, self.seed = _check_prior("topic_word_prior", topic_word_prior), _check_seed(seed)
+        self.topic_word_prior, self.seed = _check_prior("topic_word_prior", topic_word_prior), _check_seed(seed, 2**32, "NumPy's limit")
         # plain Python values (NumPy ones pass the checks), which scikit-learn and the saved config.json expect
         self.n_topics, self.vocab_size, self.min_words, self.max_iter = int(n_topics), int(vocab_size), int(min_words), int(max_iter)
         self.stopwords, self.remove_numbers, self.learning_method = stopwords, bool(remove_numbers), learning_method
@@ -116,12 +116,6 @@ def _check_prior(name, value) -> float|None:
     if value > 1: raise ValueError(f"{name} must be at most 1 (scikit-learn's limit), got {value}; or None for 1/K.")
     return float(value)
 
-def _check_seed(seed) -> int|None:
-    "A seed as NumPy's random state takes it: None or an int in [0, 2**32)."
-    if seed is None: return None
-    _check_int("seed", seed, 0)
-    if seed >= 2**32: raise ValueError(f"seed must be below 2**32 (NumPy's limit), got {seed}.")
-    return int(seed)
 
 def _normalise(theta):
     theta = np.asarray(theta, dtype=np.float64)

@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
 from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _random_kept
-from .embeddings import DEFAULT_MODEL, EncoderFallbackWarning, embed, check_embeddings, resolve_device
+from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
 from .training import fit_network, seeded, _check_int, _check_cuda_graph, _check_callbacks, _finite
@@ -74,10 +74,12 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
-def _check_seed(seed):
-    if seed is None: return
+def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits") -> int|None:
+    "`seed` as an int in [0, `below`), or None."
+    if seed is None: return None
     _check_int("seed", seed, 0)
-    if seed >= 2**64: raise ValueError(f"seed must be below 2**64 (torch's generators take 64 bits), got {seed}.")
+    if seed >= below: raise ValueError(f"seed must be below 2**{below.bit_length() - 1} ({why}), got {seed}.")
+    return int(seed)
 
 def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, hi) with lo_open
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -322,14 +324,12 @@ def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.n
                          "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
                          "documents the same way: pass `embeddings=` for them, made by that same encoder (or, if you "
                          "know it, name it: `tm.encoder = 'all-MiniLM-L6-v2'`, or embedding_model= before fit).")
-    with warnings.catch_warnings():   # a stand-in encoder would put the documents in another embedding space
-        warnings.simplefilter("error", EncoderFallbackWarning)
-        try: return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
-                          progress=self.progress if progress is None else progress, cache_dir=cache_dir)
-        except EncoderFallbackWarning as e:
-            raise OSError(f"cannot embed the documents with this model's encoder {self.encoder!r} ({e}), and θ of "
-                          "embeddings from another encoder would be meaningless. Run once online (the model is then "
-                          "cached), or pass `embeddings=` made by that encoder.") from None
+    try: return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
+                      progress=self.progress if progress is None else progress, cache_dir=cache_dir,
+                      fallback=False)   # a stand-in encoder would put the documents in another embedding space
+    except OSError as e:
+        raise OSError(f"cannot embed the documents with this model's encoder {self.encoder!r} ({e}); θ of embeddings "
+                      "from another encoder would be meaningless: pass `embeddings=` made by that encoder.") from None
 
 class NoVocabularyWarning(UserWarning):
     "`transform` was given documents without one word of the model's vocabulary (filter it with `warnings.simplefilter`)."

@@ -173,8 +173,8 @@ def _quiet_load(quiet:bool):
         try: yield
         finally: set_hook(old)
 
-def _load(model:str, device:str, progress:bool=True):
-    "Load (or reuse) the encoder for `model` on `device` (`progress`: with transformers' loading bar): return it, the identifier of the model actually loaded, and whether that is the offline fallback."
+def _load(model:str, device:str, progress:bool=True, fallback:bool=True):
+    "Load (or reuse) the encoder for `model` on `device` (`progress`: with transformers' loading bar; `fallback=False`: an OSError instead of the offline stand-in): return it, the identifier of the model actually loaded, and whether that is the offline fallback."
     key, folder = _encoder_key(model, device)
     if key not in _ENCODERS:
         if folder:   # forget the folder's earlier contents
@@ -182,6 +182,9 @@ def _load(model:str, device:str, progress:bool=True):
         with _quiet_load(not progress): _ENCODERS[key] = _load_new(model, device, key[0] if folder else None)
     encoder, model_id, fell_back = _ENCODERS[key]
     _LOADED_MSL.setdefault(encoder, encoder.max_seq_length)
+    if fell_back and not fallback:
+        raise OSError(f"{model!r} is not on disk and the Hugging Face Hub is unreachable, and no stand-in was wanted "
+                      "(fallback=False): run once online (the model is then cached), or pass a local folder.")
     if fell_back:   # every time, not just the first: a substitute must never pass unnoticed
         warnings.warn(f"ctm_nb: the Hugging Face Hub is unreachable and {model!r} is not cached locally; "
                       f"using the packaged {DEFAULT_MODEL} (384-d) instead.", EncoderFallbackWarning, stacklevel=3)
@@ -400,6 +403,7 @@ def embed(
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
     progress:bool=True, # show progress bars: encoding (when there is more than one batch), and transformers' own while a model loads
     devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several, 10,000+ texts and no `device` was chosen
+    fallback:bool=True, # offline, stand the packaged MiniLM in for a model that is not on disk (with a warning); False: an OSError
     return_encoder:bool=False, # also return the encoder that made the embeddings: `embedding_model` itself (None: `DEFAULT_MODEL`), or `DEFAULT_MODEL` when the offline fallback stood in for it
 ) -> np.ndarray: # float32 array of shape (len(texts), D); with `return_encoder`, the pair (array, encoder)
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
@@ -444,7 +448,7 @@ def embed(
     if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)   # (made by `model`: see below)
 
     if encoder is None and is_name:
-        encoder, loaded_id, fell_back = _load(name, resolve_device(device), progress)
+        encoder, loaded_id, fell_back = _load(name, resolve_device(device), progress, fallback)
         if fell_back:                                               # file it under the model really used
             used, path = DEFAULT_MODEL, cache_path(loaded_id, key_msl)
             if path is not None and (hit := _load_cached(path, len(texts))) is not None: return done(hit)
