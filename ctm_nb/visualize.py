@@ -64,20 +64,17 @@ def _logs(history) -> list:
 def draw_training(fig:Figure, # the figure to draw on (three axes are added)
                   logs:list, # `EpochLog`s, one per epoch
                   best_epoch:int|None=None, # epoch kept by early stopping, marked with a line
-                  kl_weight:float=1.0, # weight of the KL term in the loss (the model's `kl_weight`)
-                  labels:bool=False, # the loss includes the label cross-entropy (fit was given labels)
+                  kl_weight:float|None=1.0, # weight of the KL term in the loss (the model's `kl_weight`; None: unknown)
+                  label_term:bool|None=False, # the loss includes the label cross-entropy (fit was given labels; None: unknown)
                  ):
-    "Draw loss (with validation), KL and reconstruction curves of `logs` on `fig`; refuse losses that are not the sum the title names."
-    ep, kl = [l.epoch for l in logs], "KL" if kl_weight == 1 else f"{kl_weight:g}·KL"
-    what = f"{kl} + reconstruction" + " + label CE" * labels   # what the loss adds up
-    extra = [l.loss - kl_weight * l.kl - l.rec for l in logs]   # the label cross-entropy (≥ 0), else rounding
-    tol = [1e-3 * max(1, abs(l.loss)) for l in logs]
-    bad = [i for i, (e, t) in enumerate(zip(extra, tol)) if e < -t or (e > t and not labels)]
-    if bad:
-        i = bad[0]
-        raise ValueError(f"these losses are not {what}: at epoch {ep[i]}, loss = {logs[i].loss:.5g} but {kl} + reconstruction = "
-                         f"{logs[i].loss - extra[i]:.5g}. Pass the model's kl_weight (and labels=True if fit was given "
-                         "labels), or plot the fitted model itself.")
+    "Draw loss (with validation), KL and reconstruction curves of `logs` on `fig`; the loss's title names its sum when the losses add up to it."
+    ep, title = [l.epoch for l in logs], "loss (per document)"   # the parts unknown, or not adding up: no claim
+    if kl_weight is not None and label_term is not None:
+        extra = [l.loss - kl_weight * l.kl - l.rec for l in logs]   # the label cross-entropy (≥ 0), else rounding
+        tol = [1e-3 * max(1, abs(l.loss)) for l in logs]
+        if all(-t <= e and (e <= t or label_term) for e, t in zip(extra, tol)):
+            what = ("KL" if kl_weight == 1 else f"{kl_weight:g}·KL") + " + reconstruction" + " + label CE" * label_term
+            title = ("loss (−ELBO) = " if what == "KL + reconstruction" else "loss = ") + what
     axs = fig.subplots(1, 3)
     axs[0].plot(ep, [l.loss for l in logs], label="training", marker="." if len(ep) < 30 else None)
     va = [(l.epoch, l.valid_loss) for l in logs if l.valid_loss is not None]
@@ -87,23 +84,24 @@ def draw_training(fig:Figure, # the figure to draw on (three axes are added)
     axs[0].legend(fontsize=8)
     axs[1].plot(ep, [l.kl for l in logs], color="tab:orange")
     axs[2].plot(ep, [l.rec for l in logs], color="tab:green")
-    for ax, t in zip(axs, [("loss (−ELBO) = " if what == "KL + reconstruction" else "loss = ") + what, "KL(q(θ|x) ‖ prior)", "reconstruction −Σ x log p(w|θ)"]):
+    for ax, t in zip(axs, [title, "KL(q(θ|x) ‖ prior)", "reconstruction −Σ x log p(w|θ)"]):
         ax.set_title(t, fontsize=9); ax.set_xlabel("epoch", fontsize=8); ax.tick_params(labelsize=7)
     axs[0].set_ylabel("per document", fontsize=8)
     return axs
 
 def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog`
                   figsize=(11, 3), # figure size in inches
-                  kl_weight:float|None=None, # weight of the KL term in the loss (default: the model's; 1 for a `History`)
-                  labels:bool|None=None, # the loss includes the label cross-entropy (default: whether the model was fit with labels)
+                  kl_weight:float|None=None, # weight of the KL term in the loss (default: the model's; unknown for a `History`)
+                  label_term:bool|None=None, # the loss includes the label cross-entropy (default: whether the model was fit with labels)
                  ) -> Figure:
     "Training curves: loss (and validation loss when present), KL and reconstruction per epoch."
     logs = _logs(history)
-    h = history.history if hasattr(history, "history") else history
-    if kl_weight is None: kl_weight = getattr(history, "kl_weight", 1.0)
-    if labels is None: labels = getattr(history, "label_names", None) is not None
+    model = hasattr(history, "history")
+    h = history.history if model else history
+    if kl_weight is None and model: kl_weight = getattr(history, "kl_weight", 1.0)
+    if label_term is None and model: label_term = getattr(history, "label_names", None) is not None
     fig = _figure(figsize=figsize)
-    draw_training(fig, logs, getattr(h, "best_epoch", None), kl_weight, labels)
+    draw_training(fig, logs, getattr(h, "best_epoch", None), kl_weight, label_term)
     return fig
 
 
@@ -120,7 +118,7 @@ def plot_top_words(tm, # a fitted model
     P = tm.topic_word_matrix
     n_words = min(n_words, P.shape[1])   # a topic cannot list more words than the vocabulary has
     if topic_ids is None: topic_ids = list(range(tm.n_topics))
-    else: topic_ids = [_check_topic(tm, k) for k in (topic_ids if np.ndim(topic_ids) else [topic_ids])]   # (3 means [3])
+    else: topic_ids = [_check_topic(tm, k) for k in ([topic_ids] if isinstance(topic_ids, (int, np.integer)) else topic_ids)]   # (3 means [3])
     if not topic_ids: raise ValueError("topic_ids is empty: pass at least one topic index, or leave topic_ids out to draw them all.")
     ncols = max(1, min(ncols, len(topic_ids))); nrows = -(-len(topic_ids) // ncols)
     fig = _figure(figsize=figsize or (2.4 * ncols, 0.22 * n_words * nrows + 0.5 * nrows))
@@ -409,12 +407,12 @@ def _documents(corpus) -> str:
             f"{len(corpus):,} documents")
 
 def _two_rankings(tm, topics:list) -> str:
-    "A CTM's note that its topic lists rank words by β and the pyLDAvis view by p(w|k), with their overlap here."
+    "A CTM's note that its topic list and top_words.png rank words by β and the pyLDAvis page by p(w|k), with their overlap here."
     if not isinstance(tm, CTM): return ""   # (LDA's β and p(w|k) rank words alike)
     n = len(topics[0])
     pw = np.argsort(-tm.topic_word_distribution, axis=1, kind="stable")[:, :n]
     shared = np.mean([len(set(t) & {tm.vocab[j] for j in row}) for t, row in zip(topics, pw)])
-    return (f"<p>This list, topics.txt and top_words.png rank a topic's words by its decoder weights β; the pyLDAvis "
+    return (f"<p>This list and top_words.png rank a topic's words by its decoder weights β; the pyLDAvis "
             f"view at λ = 1 ranks them by p(w | k), after the decoder's BatchNorm, which lifts words that are rare in "
             f"the corpus. Here the two top-{n} lists of a topic share {shared:.1f} words on average.</p>")
 
@@ -453,9 +451,10 @@ def save_figures(tm, # a fitted model
                    for n, p in paths.items() if p.suffix == ".png")
     frame = ('<h2>pyLDAvis</h2><p><a href="pyldavis.html">open on its own</a></p>'
              '<iframe src="pyldavis.html" style="width:1250px;height:880px;border:0"></iframe>') if pyldavis else ""
+    note = _two_rankings(tm, topics) if pyldavis else ""   # (it names the pyLDAvis page: only when there is one)
     paths["index"] = out / "index.html"
     paths["index"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
                               f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
-                              f"{head}<ol start=0>{items}</ol>{_two_rankings(tm, topics)}{imgs}{frame}</body></html>",
+                              f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>",
                               encoding="utf-8")
     return paths

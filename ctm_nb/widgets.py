@@ -178,20 +178,24 @@ class TrainingDashboard(widgets.VBox):
         except Exception as e: self.device_info.value = f'&nbsp; <span style="color:#c00">{html.escape(str(e))}</span>'
 
 # %% ../nbs/11_widgets.ipynb #3e27ad0c
-_RUNS = {}   # training thread -> its dashboard, while it runs
+_RUNS = globals().get("_RUNS", {})   # training thread -> its dashboard, while it runs (kept by importlib.reload)
 
 def _stop_runs(why:str, keep=None):
     "Stop the run of every dashboard but `keep` at the end of its epoch: one model trains at a time."
     for dash in list(_RUNS.values()):
         if dash is not keep: dash._on_stop(why=why)
 
-def _route_warning(msg, _show=warnings._showwarnmsg):
-    "Show a warning raised in a dashboard's training thread in that dashboard; any other as before."
-    dash = _RUNS.get(threading.current_thread())
-    if dash is None: _show(msg)
-    else: dash._warned(msg)
-
-warnings._showwarnmsg = _route_warning   # the function every warning Python shows passes through
+def _install_router():
+    "Wrap `warnings._showwarnmsg`, the function every warning Python shows passes through, once per process."
+    show = warnings._showwarnmsg
+    if getattr(show, "_ctm_nb_router", False): return   # installed already (by this module, or before a reload of it)
+    def _route_warning(msg):
+        "Show a warning raised in a dashboard's training thread in that dashboard; any other as before."
+        dash = _RUNS.get(threading.current_thread())   # (a global, looked up at each call: after a reload, the new _RUNS)
+        if dash is None: show(msg)
+        else: dash._warned(msg)
+    _route_warning._ctm_nb_router = True
+    warnings._showwarnmsg = _route_warning
 
 @patch
 def _on_start(self:TrainingDashboard, _=None):
@@ -209,9 +213,16 @@ def _on_start(self:TrainingDashboard, _=None):
     self.progress.max, self.progress.value, self.progress.bar_style = cfg["epochs"], 0, "info"
     self.progress.description = "epoch 0"
     self.plot.value, self.topics.value, self.plot.layout.display = b"", "", "none"
+    _install_router()
     self.thread = threading.Thread(target=self._train, args=(cfg,), daemon=True, name="ctm_nb-dashboard")
-    _RUNS[self.thread] = self
-    self.thread.start()
+    _RUNS[self.thread] = self   # before start(), so the run's first warnings are routed; removed if start() fails
+    try: self.thread.start()
+    except BaseException as e:
+        _RUNS.pop(self.thread, None)
+        for c in self._controls: c.disabled = False
+        self.start.disabled, self.stop.disabled = False, True
+        self.progress.bar_style, self.status.value = "danger", f'<span style="color:#c00"><b>{type(e).__name__}</b>: {html.escape(str(e))}</span>'
+        raise
 
 @patch
 def _on_stop(self:TrainingDashboard, _=None, why:str="by you"):
@@ -230,6 +241,7 @@ def _warned(self:TrainingDashboard, msg:warnings.WarningMessage):
 @patch
 def _train(self:TrainingDashboard, cfg:dict):
     t0 = time.perf_counter()
+    msg, style = "Training ended unexpectedly.", "danger"   # (what the status says if a BaseException escapes)
     try:
         klass = cfg.pop("klass")
         tm = klass(**cfg, seed=self.seed, progress=False, **self.model_kwargs)
@@ -252,13 +264,16 @@ def _train(self:TrainingDashboard, cfg:dict):
     except Exception as e:
         self.error = e
         msg, style = f'<span style="color:#c00"><b>{type(e).__name__}</b>: {html.escape(str(e))}</span>', "danger"
-    finally:   # runs on success, Stop and errors alike: the dashboard is never left locked
-        self._draw(force=True)
-        for c in self._controls: c.disabled = False
-        self.start.disabled, self.stop.disabled = False, True
+    finally:   # runs on success, Stop and errors alike: the dashboard is never left locked, nor its run registered
+        try:
+            for c in self._controls: c.disabled = False
+            self.start.disabled, self.stop.disabled = False, True
+        finally: _RUNS.pop(threading.current_thread(), None)
+        try: self._draw(force=True)
+        except Exception as e:   # the last plot failed: said in the status, after the run's own message
+            msg += f'<br><span style="color:#c00">The loss plot failed: <b>{type(e).__name__}</b>: {html.escape(str(e))}</span>'
         n = len(self.warned)
         self.progress.bar_style, self.status.value = style, msg + (f" ⚠️ {n} warning{'s' * (n > 1)} below." if n else "")
-        _RUNS.pop(threading.current_thread(), None)
 
 @patch
 def _on_epoch(self:TrainingDashboard, log) -> bool:

@@ -90,13 +90,34 @@ def test_loss_title_names_what_the_loss_adds_up():
     from ctm_nb.training import EpochLog
     from ctm_nb.visualize import plot_training
     logs = [EpochLog(e, loss=0.5 * kl + rec + 1.2, kl=kl, rec=rec) for e, kl, rec in [(1, 8.0, 700.0), (2, 9.0, 690.0)]]
-    assert plot_training(logs, kl_weight=0.5, labels=True).axes[0].get_title() == "loss = 0.5·KL + reconstruction + label CE"
-    with pytest.raises(ValueError, match=r"not KL \+ reconstruction: at epoch 1, loss = 705.2 but KL \+ reconstruction = 708"):
-        plot_training(logs)                                     # the defaults would call this loss the −ELBO
-    with pytest.raises(ValueError, match="not 2·KL"): plot_training(logs, kl_weight=2, labels=True)   # loss < 2·KL + rec
+    assert plot_training(logs, kl_weight=0.5, label_term=True).axes[0].get_title() == "loss = 0.5·KL + reconstruction + label CE"
+    for kw in [{}, dict(kl_weight=1.0, label_term=False), dict(kl_weight=2, label_term=True), dict(kl_weight=0.5)]:
+        assert plot_training(logs, **kw).axes[0].get_title() == "loss (per document)"   # unknown or not adding up: no error
     elbo = [EpochLog(1, loss=708.0, kl=8.0, rec=700.0)]
-    assert plot_training(elbo).axes[0].get_title() == "loss (−ELBO) = KL + reconstruction"
-    assert plot_training(elbo, kl_weight=1.0, labels=False, figsize=(5, 2)).get_size_inches().tolist() == [5, 2]
+    assert plot_training(elbo, kl_weight=1.0, label_term=False).axes[0].get_title() == "loss (−ELBO) = KL + reconstruction"
+    assert plot_training(elbo, kl_weight=1.0, label_term=False, figsize=(5, 2)).get_size_inches().tolist() == [5, 2]
+    with pytest.raises(TypeError): plot_training(elbo, labels=True)   # renamed: `labels` means gold labels in this module
+
+def test_history_of_a_model_fit_with_labels_and_kl_weight_plots(bbc, bbc_embeddings):
+    from ctm_nb.visualize import plot_training
+    texts, labels = bbc
+    tm = CombinedTM(n_topics=3, epochs=2, vocab_size=300, kl_weight=0.5, seed=0, progress=False, device="cpu")
+    tm.fit(texts[:120:2], labels[:120:2], embeddings=bbc_embeddings[:120:2])
+    assert plot_training(tm).axes[0].get_title() == "loss = 0.5·KL + reconstruction + label CE"
+    assert plot_training(tm.history).axes[0].get_title() == "loss (per document)"   # raised ValueError before
+
+def test_top_words_takes_any_iterable_of_topics(lda):
+    from ctm_nb.visualize import plot_top_words
+    for ids in [(k for k in [2, 0]), {2: 0, 0: 0}.keys(), [2, 0], np.array([2, 0])]:   # generators and dict_keys worked before
+        assert [ax.get_title() for ax in plot_top_words(lda, topic_ids=ids).axes] == ["topic 2", "topic 0"]
+    assert [ax.get_title() for ax in plot_top_words(lda, topic_ids=np.int64(2)).axes] == ["topic 2"]
+    assert [ax.get_title() for ax in plot_top_words(lda, topic_ids={1}).axes] == ["topic 1"]
+
+def test_index_names_only_the_files_written(lda, tmp_path):
+    page = save_figures(lda, tmp_path / "a", dpi=30)["index"].read_text()
+    assert "This list and top_words.png rank" in page and "pyLDAvis view at λ = 1" in page and "topics.txt" not in page
+    page = save_figures(lda, tmp_path / "b", dpi=30, pyldavis=False)["index"].read_text()
+    assert "pyLDAvis" not in page and "topics.txt" not in page
 
 def test_training_plot_of_unfitted_and_loaded_models(lda, tmp_path):
     from ctm_nb.visualize import plot_training

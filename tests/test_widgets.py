@@ -247,3 +247,46 @@ def test_status_grammar_and_explorer_checks(trained, small):
         with pytest.raises(err, match=msg): TopicExplorer(trained.model, **kw)
     for widget in (TopicExplorer, DocumentInspector):
         with pytest.raises(TypeError, match="needs a fitted model, got None"): widget(None)
+
+def test_a_failing_plot_leaves_the_dashboard_usable(small, monkeypatch):
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:60], embeddings=emb[:60], n_topics=3, epochs=2, batch_size=16, vocab_size=300,
+                             device="cpu", plot_every=0)
+    def broken(*a, **k): raise RuntimeError("no canvas")
+    monkeypatch.setattr(W, "draw_training", broken)
+    dash.start.click(); assert dash.wait(120)
+    assert not dash.start.disabled and dash.stop.disabled and not any(c.disabled for c in dash._controls)
+    assert not W._RUNS and "no canvas" in dash.status.value                   # the final plot's error is shown
+
+def test_a_thread_that_cannot_start_is_not_registered(small, monkeypatch):
+    import threading
+    texts, _, emb = small
+    dash = TrainingDashboard(texts[:60], embeddings=emb[:60], n_topics=3, epochs=2, vocab_size=300, device="cpu")
+    class NoStart(threading.Thread):
+        def start(self): raise RuntimeError("no threads left")
+    with monkeypatch.context() as m:
+        m.setattr(W.threading, "Thread", NoStart)
+        with pytest.raises(RuntimeError, match="no threads left"): dash._on_start()
+    assert not W._RUNS and not dash.start.disabled and not any(c.disabled for c in dash._controls)
+    assert "no threads left" in dash.status.value
+
+def test_warning_router_is_installed_once_on_the_first_start():
+    import subprocess, sys
+    code = """
+import importlib, threading, warnings
+orig = warnings._showwarnmsg
+import ctm_nb.widgets as W
+assert warnings._showwarnmsg is orig                 # importing the module patches nothing
+W._install_router(); router = warnings._showwarnmsg
+assert router is not orig and router._ctm_nb_router
+for _ in range(2): importlib.reload(W); W._install_router()
+assert warnings._showwarnmsg is router               # once per process: a reload does not wrap it again
+class D:
+    got = []
+    def _warned(self, m): self.got.append(str(m.message))
+W._RUNS[threading.current_thread()] = D()
+warnings.warn("routed")                               # the reloaded module's _RUNS is the one looked up
+assert D.got == ["routed"], D.got
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
