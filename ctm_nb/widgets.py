@@ -178,7 +178,9 @@ class TrainingDashboard(widgets.VBox):
         except Exception as e: self.device_info.value = f'&nbsp; <span style="color:#c00">{html.escape(str(e))}</span>'
 
 # %% ../nbs/11_widgets.ipynb #3e27ad0c
-_RUNS = globals().get("_RUNS", {})   # training thread -> its dashboard, while it runs (kept by importlib.reload)
+# training thread -> its dashboard, while it runs: one dict per process, kept where every copy of this code finds it
+# (after importlib.reload, and when this chapter's cells run in the same process as the module, as its tests do)
+_RUNS = warnings.__dict__.setdefault("_ctm_nb_dashboard_runs", {})
 
 def _stop_runs(why:str, keep=None):
     "Stop the run of every dashboard but `keep` at the end of its epoch: one model trains at a time."
@@ -191,7 +193,7 @@ def _install_router():
     if getattr(show, "_ctm_nb_router", False): return   # installed already (by this module, or before a reload of it)
     def _route_warning(msg):
         "Show a warning raised in a dashboard's training thread in that dashboard; any other as before."
-        dash = _RUNS.get(threading.current_thread())   # (a global, looked up at each call: after a reload, the new _RUNS)
+        dash = _RUNS.get(threading.current_thread())
         if dash is None: show(msg)
         else: dash._warned(msg)
     _route_warning._ctm_nb_router = True
