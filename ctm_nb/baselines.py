@@ -216,6 +216,6 @@ def attach_documents(self:LDA,
     "Give the model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
     corpus = self._clean_for_model(docs, self.min_words)
-    _say_dropped(self, corpus, "are not attached, as fit would have left them out", self.min_words)
+    _say_dropped(corpus, "are not attached, as fit would have left them out")
     self.doc_topic, self.corpus = _normalise(self.model.transform(corpus.bow)), corpus
     return self

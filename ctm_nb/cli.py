@@ -12,8 +12,8 @@ import numpy as np
 import ctm_nb
 from .data import load_bbc
 from .embeddings import DEFAULT_MODEL
-from .ctm import MODELS, CTM, DroppedDocumentsWarning, _check_corpus_held
-from .visualize import save_figures, _documents, _few
+from .ctm import MODELS, CTM, DroppedDocumentsWarning, _check_corpus_held, _few
+from .visualize import save_figures, _documents
 
 # %% auto #0
 __all__ = ['read_documents', 'write_report', 'demo', 'train', 'parser', 'main']

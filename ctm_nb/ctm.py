@@ -141,11 +141,15 @@ def _rows_for(corpus, arr, name, kept_rows:bool=True):
 class DroppedDocumentsWarning(UserWarning):
     "Preprocessing left documents out (too few vocabulary words): the model's rows are those of `.corpus.kept`."
 
-def _say_dropped(tm, corpus, what:str, min_words:int|None):
-    "Warn (progress bars or not) how many documents preprocessing dropped and why; `min_words=None`: a given corpus's own rule."
+def _few(corpus) -> str:
+    "Why preprocessing left documents out: they have 'no' (or 'fewer than 5') vocabulary words, by the corpus's own rule."
+    m = (corpus.cleaning or {}).get("min_words")
+    return "no" if m == 1 else f"fewer than {m}" if m else "too few"
+
+def _say_dropped(corpus, what:str):
+    "Warn (progress bars or not) how many documents preprocessing dropped, and why."
     if len(corpus.dropped):
-        few = "no" if min_words == 1 else f"fewer than {min_words}" if min_words is not None else "too few"
-        warnings.warn(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {few} vocabulary words and {what} "
+        warnings.warn(f"{len(corpus.dropped)} of {corpus.n_docs} documents have {_few(corpus)} vocabulary words and {what} "
                       "(indices in `.corpus.dropped`; `.corpus.align` maps per-document results back to all "
                       "documents).", DroppedDocumentsWarning, stacklevel=3)
 
@@ -215,7 +219,7 @@ def fit(self:CTM,
     if embeddings is not None:
         emb = _rows_for(corpus, check_embeddings(embeddings), "embeddings", kept_rows)
         if self.inputs == "bow": emb = None   # (checked all the same: a bag-of-words model leaves them aside)
-    _say_dropped(self, corpus, "are left out of training", self.min_words if docs is not None else None)
+    _say_dropped(corpus, "are left out of training")
     encoder = None if self.inputs == "bow" else self.embedding_model   # given embeddings: the encoder the user named (None: unknown)
     if self.inputs != "bow" and embeddings is None:   # computed ones: the encoder that made them (MiniLM after an offline fallback)
         emb, encoder = embed(corpus.texts, self._encoder_to_use(), max_seq_length=self.max_seq_length, progress=self.progress,
@@ -443,7 +447,7 @@ def attach_documents(self:CTM,
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
     corpus = self._clean_for_model(docs, self.min_words)
-    _say_dropped(self, corpus, "are not attached, as fit would have left them out", self.min_words)
+    _say_dropped(corpus, "are not attached, as fit would have left them out")
     emb = None if embeddings is None or self.inputs == "bow" else _rows_for(corpus, check_embeddings(embeddings), "embeddings", False)
     self.doc_topic, self.corpus = self.transform(corpus.texts, embeddings=emb), corpus
     return self

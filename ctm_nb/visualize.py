@@ -12,7 +12,7 @@ import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
 from .data import _random_kept
-from .ctm import CTM, _rows_for, _check_corpus_held, _check_labels, _check_topic
+from .ctm import CTM, _few, _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import _check_int
 
 # %% auto #0
@@ -394,11 +394,6 @@ def relevant_words(tm, # a fitted model
 # %% ../nbs/10_visualize.ipynb #8bfd8922
 FIGURES = ("training", "top_words", "doc_topics", "topic_similarity", "doc_map")
 _SAVED_BY = '<meta name="generator" content="ctm_nb save_figures">'   # marks an index.html this function may replace
-
-def _few(corpus) -> str:
-    "Why preprocessing left documents out: they have 'no' (or 'fewer than 5') vocabulary words."
-    m = (corpus.cleaning or {}).get("min_words")
-    return "no" if m == 1 else f"fewer than {m}" if m else "too few"
 
 def _documents(corpus) -> str:
     "'401 of 404 documents (3 with no vocabulary words)', or '404 documents' when preprocessing kept them all."
