@@ -350,11 +350,12 @@ def _topic_ids(z:np.ndarray) -> np.ndarray:
         z = z.astype(np.int64)
     return z
 
-def label_agreement(labels:Sequence, # gold label of each document: hashable values, no two of which print the same (1, '1')
+def label_agreement(labels:Sequence, # gold label of each document: hashable values, none that print the same but differ (1, '1') or are equal but print differently (1, 1.0)
                     topic_of_doc:Sequence[int], # main topic of each document, e.g. `theta.argmax(1)` (floats: whole numbers only)
                    ) -> dict[str, float]: # {'nmi': ..., 'ami': ..., 'purity': ...}
     "How well documents' main topics recover gold labels: NMI, AMI (NMI corrected for chance) and purity."
-    y = np.asarray(labels.tolist() if hasattr(labels, "tolist") else labels, dtype=object)   # (not str: 1 and '1' stay apart)
+    y = (labels if isinstance(labels, np.ndarray) and labels.dtype != object   # one type: no check needed (`_label_texts`)
+         else np.asarray(labels.tolist() if hasattr(labels, "tolist") else labels, dtype=object))   # (not str: 1 and '1' stay apart)
     z = np.asarray(topic_of_doc)
     if y.shape != z.shape or y.ndim != 1:
         raise ValueError(f"`labels` and `topic_of_doc` must be 1-D and of the same length, got {y.shape} and {z.shape}")
