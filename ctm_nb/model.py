@@ -165,8 +165,8 @@ def theta(self:CTMNet,
     with torch.no_grad():
         mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
         if n_samples == 0: return F.softmax(mu, dim=1)
-        std, total = (0.5 * logvar).exp(), torch.zeros_like(mu)   # a running sum: no (n_samples, B, K) stack
-        for _ in range(n_samples): total += F.softmax(torch.addcmul(mu, torch.randn_like(mu), std), dim=1)
+        std, eps, total = (0.5 * logvar).exp(), torch.empty_like(mu), torch.zeros_like(mu)   # one ε buffer, a running sum
+        for _ in range(n_samples): total += F.softmax(torch.addcmul(mu, eps.normal_(), std), dim=1)
         return total / n_samples
 
 
