@@ -15,8 +15,7 @@ from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs
-from .training import _check_int
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int
 from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _check_float, _check_seed, _say_dropped, _jsonable,
                         _model_config, _read_weights, _write_model_folder)
 
@@ -127,9 +126,7 @@ def topics(self:LDA,
            n_words:int=10, # words per topic
           ) -> list: # K lists of `n_words` words, best first
     "The `n_words` highest-weight words of every topic."
-    self._check_fitted()
-    if isinstance(n_words, bool) or not isinstance(n_words, (int, np.integer)) or n_words < 1:
-        raise ValueError(f"n_words must be a positive int, got {n_words!r}.")
+    self._check_fitted(); _check_int("n_words", n_words, 1)
     idx = np.argsort(-self.model.components_, axis=1, kind="stable")[:, :min(n_words, len(self.vocab))]
     return [[self.vocab[j] for j in row] for row in idx]
 

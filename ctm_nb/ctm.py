@@ -15,11 +15,11 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _random_kept
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _random_kept
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
-from .training import fit_network, seeded, _check_int, _check_cuda_graph, _check_callbacks, _finite
+from .training import fit_network, seeded, _check_cuda_graph, _check_callbacks, _finite
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'MODELS', 'CTM', 'DroppedDocumentsWarning', 'NoVocabularyWarning', 'CombinedTM', 'ZeroShotTM',
@@ -111,7 +111,7 @@ def _check_hparams(self:CTM):
     _check_int("patience", self.patience, 1)
     _check_int("vocab_size", self.vocab_size, 2, " A topic is a distribution over words: it needs at least 2.")
     _check_int("min_words", self.min_words, 0)
-    if self.max_seq_length is not None: _check_int("max_seq_length", self.max_seq_length, 1)
+    _check_int("max_seq_length", self.max_seq_length, 1, none_ok=True)
     _check_seed(self.seed)
     for k in ("learn_priors", "remove_numbers", "progress"):
         if not isinstance(getattr(self, k), (bool, np.bool_)): raise TypeError(f"{k} must be True or False, got {getattr(self, k)!r}.")
@@ -403,10 +403,9 @@ def _check_corpus_held(tm, what:str, fix:str="give it documents to show with `tm
 
 def _check_topic(tm, k) -> int:
     "`k` as a topic index of the model `tm`, or an error naming the valid range (`-1` would silently mean topic K-1)."
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"a topic must be an int index, got {k!r} ({type(k).__name__}).")
+    k = _check_int("a topic", k)
     if not 0 <= k < tm.n_topics: raise IndexError(f"topic must be in 0..{tm.n_topics - 1}, got {k}.")
-    return int(k)
+    return k
 
 @patch
 def most_likely_topic(self:CTM,

@@ -98,6 +98,21 @@ def _as_docs(docs, name="docs"):
             raise TypeError(f"{name}[{i}] is a {type(d).__name__}, not a str{hint}: every document must be a string.")
     return docs
 
+# %% ../nbs/00_data.ipynb #5eb4935f
+def _check_int(name:str, # the parameter's name, as the caller wrote it
+               value, # the value to check
+               lo:int|None=None, # the smallest value allowed (None: no floor)
+               hint:str="", # appended to the ValueError below `lo`: why the floor, or the fix
+               none_ok:bool=False, # let None through (returned as None)
+              ) -> int|None:
+    "`value` as a Python int of at least `lo`, or a TypeError (not an int) / ValueError (below `lo`) that names `name`."
+    if value is None and none_ok: return None
+    also = " or None" if none_ok else ""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int{also}, got {value!r} ({type(value).__name__}).")
+    if lo is not None and value < lo: raise ValueError(f"{name} must be at least {lo}{also}, got {value}.{hint}")
+    return int(value)
+
 # %% ../nbs/00_data.ipynb #a10b9272
 def _build_vocab(tokens, vocab_size):
     "The `vocab_size` most frequent tokens of at least 2 characters, ties broken alphabetically, sorted."
@@ -247,17 +262,12 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     "Clean `docs`, choose a vocabulary, count words, and drop (recording them) documents left too short."
     docs = _as_docs(docs)
     if not docs: raise ValueError("docs is empty: pass at least one document.")
-    if isinstance(min_words, bool) or not isinstance(min_words, (int, np.integer)):
-        raise TypeError(f"min_words must be an int, not {type(min_words).__name__}.")
-    if min_words < 0: raise ValueError(f"min_words must be >= 0 (0 keeps every document), got {min_words}.")
+    min_words = _check_int("min_words", min_words, 0, " 0 keeps every document.")
     if stopwords is not None and not isinstance(stopwords, str): stopwords = list(stopwords)   # read once, recorded
     tokens = _tokenize_all(docs, stopwords, remove_numbers)
     built = vocab is None
     if built:
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
-            raise TypeError(f"vocab_size must be an int, not {type(vocab_size).__name__}.")
-        if vocab_size < 1: raise ValueError(f"vocab_size must be >= 1, got {vocab_size}; 2000 is a good default.")
-        vocab = _build_vocab(tokens, int(vocab_size))
+        vocab = _build_vocab(tokens, _check_int("vocab_size", vocab_size, 1, " 2000 is a good default."))
         if not vocab:
             raise ValueError("No word of two or more characters is left after cleaning: the documents are empty, "
                              "or only stopwords, numbers and punctuation. Check docs, or pass stopwords=None.")
@@ -280,7 +290,7 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
         if len(used) < len(vocab): vocab, bow = [vocab[j] for j in used], bow[:, used].tocsr()
     return Corpus(texts=[docs[i] for i in kept], bow_texts=[" ".join(tokens[i]) for i in kept],
                   kept=kept, dropped=dropped, vocab=vocab, bow=bow, n_docs=len(docs),
-                  cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers, min_words=int(min_words)))
+                  cleaning=dict(stopwords=stopwords, remove_numbers=remove_numbers, min_words=min_words))
 
 # %% ../nbs/00_data.ipynb #155118ad
 def load_20newsgroups(subset:str="all", # "train", "test" or "all"

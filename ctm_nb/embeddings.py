@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .data import _as_docs
+from .data import _as_docs, _check_int
 
 # %% ../nbs/01_embeddings.ipynb #00c7eb3a
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -385,14 +385,6 @@ def _is_sentence_transformer(obj) -> bool:
     st = sys.modules.get("sentence_transformers")
     return st is not None and isinstance(obj, st.SentenceTransformer)
 
-def _count(name:str, v, none_ok:bool=False) -> int|None:
-    "`v` as an int >= 1 (or None, when `none_ok`), else an error that says what `name` must be."
-    if v is None and none_ok: return None
-    must = f"{name} must be a whole number >= 1{' or None' if none_ok else ''}"
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)): raise TypeError(f"{must}, got {v!r} ({type(v).__name__}).")
-    if v < 1: raise ValueError(f"{must}, got {v}.")
-    return int(v)
-
 # %% ../nbs/01_embeddings.ipynb #b3988144
 def embed(
     texts:Sequence[str], # documents to embed: the untouched texts (`corpus.texts`), not the cleaned bag-of-words strings
@@ -409,7 +401,7 @@ def embed(
     "Embed `texts` with a sentence encoder into a float32 (n, D) matrix, reusing a disk cache keyed by model, `max_seq_length` and texts."
     texts = _as_docs(texts, "texts")
     if not texts: raise ValueError("No texts to embed: `texts` is empty.")
-    batch_size, max_seq_length = _count("batch_size", batch_size), _count("max_seq_length", max_seq_length, none_ok=True)
+    batch_size, max_seq_length = _check_int("batch_size", batch_size, 1), _check_int("max_seq_length", max_seq_length, 1, none_ok=True)
     model = DEFAULT_MODEL if embedding_model is None else embedding_model   # (as a topic model's embedding_model=None means)
     is_name = isinstance(model, (str, Path))
     is_st = not is_name and _is_sentence_transformer(model)

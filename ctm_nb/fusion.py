@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from fastcore.basics import patch
+from .data import _check_int
 from .embeddings import check_embeddings
 
 # %% auto #0
@@ -187,10 +188,7 @@ def batch(self:TopicData,
 @patch
 def batch_indices(self:TopicData, batch_size:int, shuffle:bool=False, generator:torch.Generator|None=None) -> list:
     "Row ids of each batch; a trailing batch of one document is folded into the previous batch."
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an int, got {batch_size!r}.")
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    batch_size, n = int(batch_size), len(self)
+    batch_size, n = _check_int("batch_size", batch_size, 1), len(self)
     order = (torch.randperm(n, generator=generator, device=generator.device if generator is not None else "cpu")
              if shuffle else torch.arange(n)).to(self.device)
     chunks = list(torch.split(order, batch_size))

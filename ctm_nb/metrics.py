@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
+from .data import _check_int
 
 # %% auto #0
 __all__ = ['cooccurrence', 'npmi_matrix', 'npmi', 'c_v', 'random_topics', 'topic_diversity', 'rbo', 'inverted_rbo',
@@ -122,9 +123,8 @@ def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of al
     uniq = list(dict.fromkeys(words))                 # a repeated word is counted once, then copied to each place
     if window is not None:
         if texts is None: raise ValueError("sliding windows need the word order: pass `texts`, not only `bow`")
-        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:   # 2.9 or True would
-            raise ValueError(f"`window` must be a positive int (tokens per window), got {window!r}")   # run as 2 or 1
-        C, n = _window_counts(uniq, texts, int(window), exact)
+        window = _check_int("window", window, 1, " It counts tokens: gensim's NPMI windows have 10, its C_V windows 110.")
+        C, n = _window_counts(uniq, texts, window, exact)
     elif texts is None and bow is None: raise ValueError("pass a reference corpus: `texts`, or `bow` with `vocab`")
     else: C, n = _doc_counts(uniq, texts, bow, vocab)
     _check_found(uniq, np.diag(C))
@@ -151,8 +151,7 @@ def npmi_matrix(counts:np.ndarray, # (R, R) co-occurrence counts from `cooccurre
 # %% ../nbs/06_metrics.ipynb #5184c435
 def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n") -> list[list[str]]:
     "Validate topics (non-empty lists of words) and keep the first `top_n` words of each (`name`: the caller's setting)."
-    if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1):
-        raise ValueError(f"{name} must be a positive int (or None for all words), got {top_n!r}")
+    top_n = _check_int(name, top_n, 1, none_ok=True)
     if isinstance(topics, str) or not len(topics): raise ValueError("`topics` must be a non-empty list of word lists")
     out = []
     for k, t in enumerate(topics):
@@ -237,6 +236,7 @@ def topic_diversity(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     top_k:int=25, # words per topic to compare
                    ) -> float: # share of unique words, in (0, 1]
     "Topic diversity (Dieng et al. 2020): unique share of the top-k words of all topics."
+    top_k = _check_int("top_k", top_k, 1)   # (no None here: every topic needs `top_k` words)
     topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
     return len(set(chain.from_iterable(topics))) / (top_k * len(topics))
 
@@ -279,6 +279,7 @@ def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of
                 ) -> float: # 1 - mean pairwise RBO, in [0, 1]; 1 = no overlap at all
     "Inverted rank-biased overlap: 1 minus the mean extrapolated RBO over all pairs of topics."
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
+    top_n = _check_int("top_n", top_n, 1)   # (no None here: every topic needs `top_n` words)
     topics = _topic_lists(topics, top_n, min_words=top_n, name="top_n")
     if len(topics) < 2: raise ValueError("inverted RBO compares pairs of topics: pass at least 2")
     for k, t in enumerate(topics): _check_distinct(t, f"topic {k}")

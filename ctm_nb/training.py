@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from .fusion import TopicData
 from .model import CTMNet
 from .embeddings import resolve_device
+from .data import _check_int
 
 # %% auto #0
 __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
@@ -184,11 +185,6 @@ def top_words(net:CTMNet, # the network
     return [[vocab[j] for j in row] for row in idx]
 
 # %% ../nbs/04_training.ipynb #915ab929
-def _check_int(name, value, lo, hint=""):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}).")
-    if value < lo: raise ValueError(f"{name} must be at least {lo}, got {value}.{hint}")
-
 def _check_cuda_graph(cuda_graph:bool|None, dev:torch.device):
     "A ValueError when `cuda_graph=True` asks for CUDA graphs on a device without them."
     if cuda_graph and dev.type != "cuda":
@@ -227,7 +223,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
     "Train `net` on `data` with Adam on the negative ELBO; returns the `History` of the run."
     _check_int("epochs", epochs, 1)
     callbacks = _check_callbacks(callbacks)
-    _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
+    batch_size = _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
     _check_int("patience", patience, 1)
     if not min_delta >= 0: raise ValueError(f"min_delta must be 0 or more (an improvement smaller than it does not count), got {min_delta}.")
     if len(data) < 2: raise ValueError(f"training needs at least 2 documents, got {len(data)}.")
@@ -235,7 +231,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
         raise ValueError("resume= needs the History returned by fit_network (it carries the state to continue from).")
     if resume is not None and resume.state.best is not None and valid is None:   # (its best weights would win again)
         raise ValueError("this run was trained with validation documents: pass the same valid= to continue it.")
-    batch_size, lr, momentum, kl_weight = int(batch_size), float(lr), float(momentum), float(kl_weight)   # NumPy numbers too
+    lr, momentum, kl_weight = float(lr), float(momentum), float(kl_weight)   # NumPy numbers too
     if seed is not None: seed = int(seed)
     if batch_size > len(data):
         warnings.warn(f"batch_size={batch_size} is larger than the {len(data)} training documents: each epoch is a single "

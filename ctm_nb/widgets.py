@@ -13,10 +13,10 @@ import torch
 import ipywidgets as widgets
 from fastcore.basics import patch
 from matplotlib.figure import Figure
-from .data import bag_of_words, _as_docs
+from .data import bag_of_words, _as_docs, _check_int
 from .embeddings import embed, resolve_device, check_embeddings
 from .ctm import MODELS, ProdLDA, NoVocabularyWarning, _check_corpus_held, _check_topic
-from .training import EPOCH_WORDS, _check_int
+from .training import EPOCH_WORDS
 from .visualize import draw_training, figure_png, relevant_words, _check_model
 
 # %% auto #0
@@ -93,10 +93,11 @@ def topics_html(topics:list, # K lists of words, e.g. `EpochLog.topics`
                    f'<td style="padding:1px 8px">{html.escape(" ".join(w[:n_words]))}</td></tr>' for k, w in enumerate(topics))
     return f'<table class="ctm-topics" style="border-collapse:collapse;font-size:13px">{rows}</table>'
 
-def _check_control(name, v, lo, hi, where, kind=numbers.Integral):
-    "Refuse a value its control would change silently: clip it to [lo, hi], or (an int control) truncate it."
-    if isinstance(v, bool) or not isinstance(v, kind):
-        raise TypeError(f"{name} must be {'an int' if kind is numbers.Integral else 'a number'}, got {v!r} ({type(v).__name__}).")
+def _check_control(name, v, lo, hi, where, real:bool=False):
+    "Refuse a value its control would change silently: clip it to [lo, hi], or (an int control, unless `real`) truncate it."
+    if not real: _check_int(name, v)
+    elif isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__}).")
     if not lo <= v <= hi: raise ValueError(f"{name} must be between {lo:g} and {hi:g} in the {where}, got {v}.")
 
 # %% ../nbs/11_widgets.ipynb #84085453
@@ -121,8 +122,8 @@ class TrainingDashboard(widgets.VBox):
             raise ValueError(f"device must be one of {devices} on this machine, got {device!r}.")
         for name, v, lo, hi in [("n_topics", n_topics, 2, 500), ("epochs", epochs, 1, 10_000), ("batch_size", batch_size, 2, 65_536),
                                 ("lr", lr, 1e-5, 0.1), ("n_words", n_words, 1, EPOCH_WORDS)]:   # the controls' ranges
-            _check_control(name, v, lo, hi, "dashboard", numbers.Real if name == "lr" else numbers.Integral)
-        _check_control("plot_every", plot_every, 0, 3600, "dashboard", numbers.Real)
+            _check_control(name, v, lo, hi, "dashboard", real=name == "lr")
+        _check_control("plot_every", plot_every, 0, 3600, "dashboard", real=True)
         self.model_kwargs = {k: v for k, v in model_kwargs.items() if k != "progress"}
         probe = MODELS[model_class](n_topics=n_topics, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed,
                                     progress=False, **self.model_kwargs)   # the model's own checks (a typo, dropout=3): now, not at Start
@@ -326,7 +327,7 @@ class TopicExplorer(widgets.VBox):
         _check_corpus_held(tm, "the topic explorer")   # p(w) and the documents come from the training documents
         topic = _check_topic(tm, topic)
         for name, v, lo, hi in [("n_words", n_words, 5, 40), ("n_docs", n_docs, 1, 20), ("lam", lam, 0, 1)]:   # the sliders' ranges
-            _check_control(name, v, lo, hi, "topic explorer", numbers.Real if name == "lam" else numbers.Integral)
+            _check_control(name, v, lo, hi, "topic explorer", real=name == "lam")
         _check_int("chars", chars, 1)
         self.tm, self.chars, self.words, self.documents = tm, chars, [], []
         names = [(f"{k}: {' '.join(w)}", k) for k, w in enumerate(tm.topics(4))]
