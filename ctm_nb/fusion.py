@@ -79,8 +79,9 @@ def dense_bow(bow:torch.Tensor|SparseBow) -> torch.Tensor:
 
 # %% ../nbs/02_fusion.ipynb #73bc60e4
 def _torch_to_scipy(t:torch.Tensor):
-    "A torch matrix as NumPy or SciPy CSR, without densifying a sparse one."
+    "A torch matrix as NumPy or SciPy CSR, without densifying a sparse one; floats other than float32/64 as float32."
     t = t.detach().cpu()
+    if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64): t = t.float()   # NumPy has no bf16, SciPy no sparse fp16
     if t.layout == torch.sparse_coo:
         t = t.coalesce(); (r, c), v = t.indices().numpy(), t.values().numpy()
         return sp.csr_matrix((v, (r, c)), shape=tuple(t.shape))
@@ -92,7 +93,11 @@ def _torch_to_scipy(t:torch.Tensor):
 def _check_bow(bow):
     "`bow` as a float32 CSR matrix with sorted column ids, or a ValueError that says what is wrong and how to fix it."
     fix = "pass word counts, one row per document and one column per vocabulary word (e.g. `preprocess(docs).bow`)"
-    if isinstance(bow, torch.Tensor): bow = _torch_to_scipy(bow)
+    if isinstance(bow, torch.Tensor):
+        try: bow = _torch_to_scipy(bow)
+        except TypeError:   # a dtype NumPy cannot hold (quantized, complex32, ...)
+            raise ValueError(f"bow is a torch tensor of dtype {bow.dtype}, which NumPy cannot read: {fix}, as floats or "
+                             "integers (e.g. `bow.float()`).") from None
     if not sp.issparse(bow):
         try: bow = np.asarray(bow)
         except ValueError: raise ValueError(f"bow has rows of different lengths: {fix}.") from None
