@@ -10,6 +10,7 @@ import html, io, json, numbers, re, uuid, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from .data import _random_kept
 from .ctm import CTM, _few, _rows_for, _check_corpus_held, _check_labels, _check_topic
@@ -32,6 +33,19 @@ def _figure(**kw) -> Figure:
     fig = plt.figure(layout="constrained", **kw)
     plt.close(fig)
     return fig
+
+def _axes(ax, figsize, default) -> tuple:
+    "The figure and Axes to draw into: a new figure of `figsize` (None: `default`), or the caller's `ax` and its figure."
+    if ax is None:
+        fig = _figure(figsize=figsize or default)
+        return fig, fig.subplots()
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be one matplotlib Axes, got {type(ax).__name__}: for a figure `fig` pass `fig.subplots()`, "
+                        "for a new one `plt.subplots()[1]` (and of an array of axes, one of them: `axs[0]`).")
+    if figsize is not None:
+        raise ValueError("figsize sizes a new figure, and with ax the plot goes into the figure of ax, which has its own "
+                         "size: leave figsize out (resize that figure with `fig.set_size_inches`).")
+    return ax.figure, ax
 
 def _check_model(tm, what:str):
     "A TypeError naming `what` when it is given None instead of a fitted model (AttributeError otherwise)."
@@ -163,7 +177,8 @@ def plot_doc_topics(tm, # a fitted model
                     n_docs:int=60, # how many documents to draw (a random sample)
                     kind:str="heatmap", # "heatmap" or "bars" (stacked proportions)
                     seed:int=0, # seed of the sample
-                    figsize=None, # (width, height) in inches (default: sized to the topics and documents)
+                    figsize=None, # (width, height) in inches of a new figure (default: sized to the topics and documents); not with ax
+                    ax=None, # draw into this matplotlib Axes (default: a new figure)
                    ) -> Figure:
     "θ of a sample of training documents, sorted by label and main topic, as a heatmap or stacked bars."
     if kind not in ("heatmap", "bars"): raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}.")
@@ -171,8 +186,7 @@ def plot_doc_topics(tm, # a fitted model
     theta, lab = _theta_rows(tm, labels)
     idx = _doc_sample(theta, lab, n_docs, seed)
     t = theta[idx]; K = t.shape[1]
-    fig = _figure(figsize=figsize or (max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
-    ax = fig.subplots()
+    fig, ax = _axes(ax, figsize, (max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
     if kind == "heatmap":
         im = ax.imshow(t, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
         fig.colorbar(im, ax=ax, label="share of the document θ_k", shrink=0.8)
@@ -204,13 +218,13 @@ def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word prob
 
 def plot_topic_similarity(tm, # a fitted model
                           n_words:int=3, # top words in each topic's label
-                          figsize=None, # (width, height) in inches (default: sized to the number of topics)
+                          figsize=None, # (width, height) in inches of a new figure (default: sized to the number of topics); not with ax
+                          ax=None, # draw into this matplotlib Axes (default: a new figure)
                          ) -> Figure:
     "Heatmap of the cosine similarity between topics, labelled with their top words."
     S = topic_similarity(tm); K = len(S)
     names = [f"{k}: {' '.join(w)}" for k, w in enumerate(tm.topics(n_words))]
-    fig = _figure(figsize=figsize or (0.5 * K + 3.5, 0.45 * K + 1.5))
-    ax = fig.subplots()
+    fig, ax = _axes(ax, figsize, (0.5 * K + 3.5, 0.45 * K + 1.5))
     im = ax.imshow(S, cmap="magma", vmin=0, vmax=1)
     ax.set_xticks(range(K), range(K), fontsize=8); ax.set_yticks(range(K), names, fontsize=8)
     if K <= 15:
@@ -247,16 +261,16 @@ def plot_doc_map(tm, # a fitted model
                  embeddings=None, # map the embeddings instead of θ
                  method:str="pca", # "pca" or "tsne"
                  seed:int=0, # seed for t-SNE
-                 figsize=(6, 4.5), # figure size in inches
+                 figsize=None, # (width, height) in inches of a new figure (default: (6, 4.5)); not with ax
+                 ax=None, # draw into this matplotlib Axes (default: a new figure)
                 ) -> Figure:
     "Scatter plot of the documents in 2-D (PCA or t-SNE of θ or of the embeddings), coloured by label or main topic."
-    theta, lab = _theta_rows(tm, labels)        # the labels first: a wrong length fails before a slow t-SNE
+    theta, lab = _theta_rows(tm, labels)        # the labels and ax first: a wrong one fails before a slow t-SNE
+    fig, ax = _axes(ax, figsize, (6, 4.5))
     xy = doc_map(tm, embeddings, method, seed)
     if lab is not None: names, groups = _label_order(lab); names = [str(y) for y in names]
     else: names, groups = [f"topic {k}" for k in range(tm.n_topics)], theta.argmax(1)
     colours = _colours(len(names))
-    fig = _figure(figsize=figsize)
-    ax = fig.subplots()
     for i, g in enumerate(names):
         m = groups == i
         if m.any(): ax.scatter(xy[m, 0], xy[m, 1], s=8, alpha=0.7, color=colours[i], label=g)
