@@ -158,23 +158,31 @@ def _encoder_key(model:str, device:str) -> tuple:
     folder = _looks_like_path(model) and Path(model).expanduser().exists()
     return (_path_id(Path(model)) if folder else model, device), folder
 
-_QUIET = threading.RLock()   # held while `_quiet_load` has swapped transformers' tqdm hook
+_QUIET = threading.RLock()   # held while `_quiet_load` has swapped transformers' tqdm hook or huggingface_hub's switch
 
 @contextmanager
 def _quiet_load(quiet:bool):
-    "With `quiet`, hide the bars transformers draws while it loads a model ('Loading weights'), putting its previous tqdm hook back afterwards."
-    set_hook = None
-    if quiet:
-        try: from transformers.utils import logging as hf_logging; set_hook = getattr(hf_logging, "set_tqdm_hook", None)
-        except ImportError: pass
-    if set_hook is None: yield; return   # (transformers before 5 has no hook, and no such bar for a single-file model)
+    "With `quiet`, hide the bars drawn while a model loads: huggingface_hub's download bars and transformers' 'Loading weights'; both switches are put back afterwards, errors or not."
+    if not quiet: yield; return
+    set_hook = hub = None
+    try: from transformers.utils import logging as hf_logging; set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+    except ImportError: pass   # (transformers before 5 has no hook, and no such bar for a single-file model)
+    try: from huggingface_hub import constants, utils as hub
+    except ImportError: pass
     with _QUIET:
-        old = set_hook(lambda factory, args, kwargs: hf_logging.EmptyTqdm(*args, **kwargs))
-        try: yield
-        finally: set_hook(old)
+        old = set_hook(lambda factory, args, kwargs: hf_logging.EmptyTqdm(*args, **kwargs)) if set_hook else None
+        # turned off only when on now, so turned back on only then; HF_HUB_DISABLE_PROGRESS_BARS=0 (bars forced on) is obeyed
+        hub_off = (hub is not None and not hub.are_progress_bars_disabled()
+                   and getattr(constants, "HF_HUB_DISABLE_PROGRESS_BARS", None) is not False)
+        try:
+            if hub_off: hub.disable_progress_bars()
+            yield
+        finally:
+            if hub_off: hub.enable_progress_bars()
+            if set_hook: set_hook(old)
 
 def _load(model:str, device:str, progress:bool=True, fallback:bool=True):
-    "Load (or reuse) the encoder for `model` on `device` (`progress`: with transformers' loading bar; `fallback=False`: an OSError instead of the offline stand-in): return it, the identifier of the model actually loaded, and whether that is the offline fallback."
+    "Load (or reuse) the encoder for `model` on `device` (`progress`: with the download and loading bars; `fallback=False`: an OSError instead of the offline stand-in): return it, the identifier of the model actually loaded, and whether that is the offline fallback."
     key, folder = _encoder_key(model, device)
     if key not in _ENCODERS:
         if folder:   # forget the folder's earlier contents
@@ -393,7 +401,7 @@ def embed(
     max_seq_length:int|None=128, # word pieces read per text, the rest is ignored (transformer models; static-embedding models and callables read whole texts); None: the model's own current limit
     device:str|None=None, # "auto", "cuda", "mps", "cpu"; None picks the fastest available (a loaded model stays where it is)
     cache_dir:str|Path|bool|None=None, # cache root (None: $CTM_NB_CACHE or ~/.cache/ctm_nb); False disables the disk cache
-    progress:bool=True, # show progress bars: encoding (when there is more than one batch), and transformers' own while a model loads
+    progress:bool=True, # show progress bars: encoding (when there is more than one batch), and huggingface_hub's and transformers' own while a model downloads and loads
     devices:list|None=None, # encode on these devices at once (one process each), e.g. ["cuda:0", "cuda:1"]; None: every GPU when there are several, 10,000+ texts and no `device` was chosen
     fallback:bool=True, # offline, stand the packaged MiniLM in for a model that is not on disk (with a warning); False: an OSError
     return_encoder:bool=False, # also return the encoder that made the embeddings: `embedding_model` itself (None: `DEFAULT_MODEL`), or `DEFAULT_MODEL` when the offline fallback stood in for it
