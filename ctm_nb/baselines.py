@@ -7,7 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/baselines.html.md"""
 # %% ../nbs/12_baselines.ipynb #4f12b209
 from __future__ import annotations
 import json, time, warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 import numpy as np
 import torch
@@ -69,11 +69,11 @@ class LDA:
         if not self.fitted: raise RuntimeError("this LDA is not fitted yet: call `.fit(docs)` first.")
 
     def fit(self,
-            docs=None, # list of documents (str); or None when `corpus` is given
-            labels=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
+            docs:Sequence[str]|None=None, # list of documents (str); or None when `corpus` is given
+            labels:Sequence|None=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
             *,
             corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); LDA takes over its cleaning settings
-            embeddings=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+            embeddings:np.ndarray|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
             vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
             callbacks=(), # not supported: scikit-learn's EM calls no function per iteration
            ) -> LDA: # self, fitted
@@ -137,8 +137,8 @@ def topic_word_distribution(self:LDA) -> np.ndarray:
 
 @patch
 def transform(self:LDA,
-              docs, # documents (list of str)
-              embeddings=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+              docs:Sequence[str], # documents (list of str)
+              embeddings:np.ndarray|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
               n_samples:int=0, # ignored: LDA's θ is its variational posterior's mean, with nothing to sample
               seed:int|None=None, # ignored, as `n_samples`
              ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1
@@ -170,7 +170,7 @@ _LDA_FITTED = ("doc_topic_prior_", "topic_word_prior_", "n_iter_", "n_batch_iter
 
 @patch
 def save(self:LDA,
-         path, # the folder to write (created; an earlier saved model there is replaced)
+         path:str|Path, # the folder to write (created; an earlier saved model there is replaced)
         ) -> Path: # the folder
     "Save to folder `path` (λ as safetensors + config.json), atomically, as the CTM classes do; returns the path."
     self._check_fitted()
@@ -184,8 +184,8 @@ def save(self:LDA,
 
 @patch(cls_method=True)
 def load(cls:LDA,
-         path, # the folder `save` wrote
-         device=None, # ignored: scikit-learn's LDA runs on the CPU (taken so that every model loads alike)
+         path:str|Path, # the folder `save` wrote
+         device:str|None=None, # ignored: scikit-learn's LDA runs on the CPU (taken so that every model loads alike)
         ) -> LDA:
     "Load an LDA saved with `save`."
     path = Path(path).expanduser()
@@ -208,7 +208,7 @@ def load(cls:LDA,
 
 @patch
 def attach_documents(self:LDA,
-                     docs, # documents to show the model on, e.g. its training documents after `load`
+                     docs:Sequence[str], # documents to show the model on, e.g. its training documents after `load`
                     ) -> LDA: # self
     "Give the model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
@@ -216,3 +216,8 @@ def attach_documents(self:LDA,
     _say_dropped(corpus, "are not attached, as fit would have left them out")
     self.doc_topic, self.corpus = _normalise(self.model.transform(corpus.bow)), corpus
     return self
+
+# %% ../nbs/12_baselines.ipynb #6537206c
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -7,6 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/cli.html.md"""
 # %% ../nbs/07_cli.ipynb #6a82c193
 from __future__ import annotations
 import argparse, csv, inspect, json, re, sys, time, warnings
+from collections.abc import Sequence
 from pathlib import Path
 import numpy as np
 import ctm_nb
@@ -47,7 +48,7 @@ def _table_rows(path:Path, delimiter:str) -> tuple[list, list]:
         warnings.warn(f"{path} is not quoted TSV ({e}); it is read as plain tab-separated lines, without quotes.", stacklevel=3)
     return _parse_table(path, delimiter, csv.QUOTE_NONE)
 
-def read_documents(path, # a .csv/.tsv file with a header, or a .txt file with one document per line
+def read_documents(path:str|Path, # a .csv/.tsv file with a header, or a .txt file with one document per line
                    column:str|None=None, # CSV/TSV column holding the documents (None: "text")
                    labels_column:str|None=None, # optional CSV column holding gold labels
                   ) -> tuple: # (documents, labels or None), one of each per row or line of the file
@@ -103,10 +104,10 @@ def _run_text(hist) -> str:
     s = f"{len(hist)} epoch{'s' * (len(hist) != 1)}" + ("" if hist.stopped == "completed" else f" ({hist.stopped.replace('_', ' ')})")
     return s if hist.best_epoch is None else f"{s}, the model from epoch {hist.best_epoch} (lowest validation loss)"
 
-def write_report(tm, # a fitted model
+def write_report(tm:CTM, # a fitted model
                  docs:list, # the documents it was fitted on, in input order
-                 out, # report folder (created)
-                 labels=None, # optional gold labels
+                 out:str|Path, # report folder (created)
+                 labels:Sequence|None=None, # optional gold labels
                  settings:dict|None=None, # the run's settings, stored in config.json
                  figures:bool=True, # also write the plots (PNG), the pyLDAvis page and index.html
                  train_seconds:float|None=None, # how long reading, embedding and training took, for config.json
@@ -238,3 +239,8 @@ def main(argv:list|None=None, # the arguments after `ctm-nb` (None: the command 
             sys.exit(f"ctm-nb: error: training diverged ({str(e).split(';')[0]}): run again with a lower --lr, "
                      f"e.g. --lr {args.lr / 10:g}.")
         except (ValueError, OSError, RuntimeError, csv.Error) as e: sys.exit(f"ctm-nb: error: {e}")
+
+# %% ../nbs/07_cli.ipynb #261a08a2
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -7,7 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/ctm.html.md"""
 # %% ../nbs/05_ctm.ipynb #0b1ab168
 from __future__ import annotations
 import json, math, os, shutil, tempfile, warnings
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
@@ -52,7 +52,7 @@ class CTM:
                  stopwords="english", # "english" (scikit-learn's list), None, or your own list
                  remove_numbers:bool=True, # remove digits in preprocessing
                  min_words:int=1, # documents with fewer vocabulary words are dropped from training
-                 embedding_model=None, # sentence-transformers name/path, model or callable (None: MiniLM); with fit(embeddings=), theirs
+                 embedding_model:str|Callable|None=None, # sentence-transformers name/path, model or callable (None: MiniLM); with fit(embeddings=), theirs
                  max_seq_length:int=128, # word pieces the encoder reads per document
                  device="auto", # "auto" (cuda, mps, cpu), "cpu", "cuda", ...
                  seed:int|None=None, # seed for initialisation, shuffling and sampling: same seed, same topics (CPU)
@@ -186,10 +186,10 @@ def _check_labels(labels):
 
 @patch
 def fit(self:CTM,
-         docs=None, # list of documents (str); or None when `corpus` is given
-         labels=None, # optional label per document (any hashable values) for the supervised head
+         docs:Sequence[str]|None=None, # list of documents (str); or None when `corpus` is given
+         labels:Sequence|None=None, # optional label per document (any hashable values) for the supervised head
          corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); the model takes over its cleaning settings
-         embeddings=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
+         embeddings:np.ndarray|None=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
          callbacks=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
         ) -> CTM: # self, fitted
@@ -340,8 +340,8 @@ class NoVocabularyWarning(UserWarning):
 
 @patch
 def transform(self:CTM,
-               docs=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
-               embeddings=None, # their precomputed embeddings (default: computed with `encoder`, that of the training embeddings)
+               docs:Sequence[str]|None=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
+               embeddings:np.ndarray|None=None, # their precomputed embeddings (default: computed with `encoder`, that of the training embeddings)
                n_samples:int=0, # 0: deterministic softmax(μ); n > 0: mean of n posterior samples
                seed:int|None=None, # seed for the samples (when n_samples > 0)
               ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1
@@ -440,8 +440,8 @@ def _clean_for_model(self:CTM, docs, min_words:int) -> Corpus:
 
 @patch
 def attach_documents(self:CTM,
-                     docs, # documents to show the model on, e.g. its training documents after `load`
-                     embeddings=None, # their embeddings (default: computed with the model's encoder)
+                     docs:Sequence[str], # documents to show the model on, e.g. its training documents after `load`
+                     embeddings:np.ndarray|None=None, # their embeddings (default: computed with the model's encoder)
                     ) -> CTM: # self
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
@@ -459,11 +459,11 @@ def _absent_words(topics, top_n, bow, vocab) -> list:
 
 @patch
 def evaluate(self:CTM,
-             docs=None, # reference documents (default: the training corpus)
-             labels=None, # optional gold label per document, for NMI, AMI and purity
+             docs:Sequence[str]|None=None, # reference documents (default: the training corpus)
+             labels:Sequence|None=None, # optional gold label per document, for NMI, AMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
-             embeddings=None, # embeddings of `docs` (needed with `labels` when the model does not know its encoder, `tm.encoder is None`; unused by bag-of-words models)
+             embeddings:np.ndarray|None=None, # embeddings of `docs` (needed with `labels` when the model does not know its encoder, `tm.encoder is None`; unused by bag-of-words models)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     with _random_kept(): from ctm_nb.metrics import evaluate_topics, label_agreement   # (imports scikit-learn)
@@ -566,7 +566,7 @@ def _config(self:CTM) -> dict:
 
 @patch
 def save(self:CTM,
-         path, # the folder to write (created; an earlier saved model there is replaced)
+         path:str|Path, # the folder to write (created; an earlier saved model there is replaced)
         ) -> Path: # the folder
     "Save to folder `path` (weights as safetensors + config.json), atomically; returns the path."
     self._check_fitted(); self._check_hparams(); self._check_arch("save")
@@ -711,7 +711,7 @@ def _model_config(path:Path) -> dict:
 
 @patch(cls_method=True)
 def load(cls:CTM,
-         path, # the folder `save` wrote
+         path:str|Path, # the folder `save` wrote
          device="auto", # where the network goes: "auto", "cpu", "cuda", "cuda:1", "mps"
         ) -> CTM: # the model, ready for `transform` and `topics` (its documents: `attach_documents`)
     "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
@@ -750,3 +750,8 @@ class ProdLDA(CTM):
     inputs = "bow"
 
 MODELS = {c.__name__: c for c in (CombinedTM, ZeroShotTM, ProdLDA)}   # the models by name: `load`, the CLI, the dashboard
+
+# %% ../nbs/05_ctm.ipynb #b9209131
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -6,10 +6,12 @@ Docs: https://ctm-nb.github.io/ctm_nb/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #19e263d3
 from __future__ import annotations
+import dataclasses
 import functools
 import gc
 import heapq
 import importlib.util
+import inspect
 import random
 import string
 import unicodedata
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 import numpy as np
+from fastcore.docments import docments
 import scipy.sparse as sp
 
 # %% auto #0
@@ -112,6 +115,40 @@ def _check_int(name:str, # the parameter's name, as the caller wrote it
         raise TypeError(f"{name} must be an int{also}, got {value!r} ({type(value).__name__}).")
     if lo is not None and value < lo: raise ValueError(f"{name} must be at least {lo}{also}, got {value}.{hint}")
     return int(value)
+
+# %% ../nbs/00_data.ipynb #913dff2c
+def _type_name(anno) -> str:
+    "An annotation written as nbdev's `show_doc` writes it."
+    return inspect.formatannotation(anno).removeprefix("typing.").strip("'")
+
+def _param_section(f) -> str:
+    "The numpydoc Parameters (and Returns) sections of `f`, from its docments; '' when it has neither."
+    dm = docments(f, full=True, args_kwargs=True)
+    params = [f"{k} : {_type_name(v['anno'])}" + (f"\n    {v['docment']}" if v["docment"] else "")
+              for k, v in dm.items() if k not in ("self", "cls", "return")]
+    res = "\n\nParameters\n----------\n" + "\n".join(params) if params else ""
+    ret = dm.get("return", {})
+    if ret.get("anno", inspect.Parameter.empty) is not inspect.Parameter.empty:
+        res += f"\n\nReturns\n-------\n{_type_name(ret['anno'])}" + (f"\n    {ret['docment']}" if ret["docment"] else "")
+    return res
+
+def _add_param_docs(g:dict):
+    "Append the Parameters section to the docstrings of the functions, classes and methods named in `g['__all__']`."
+    for name in g.get("__all__", ()):
+        o = g[name]
+        if inspect.isfunction(o): fs = [o]
+        elif inspect.isclass(o):   # a dataclass documents its fields; another class its __init__ and public methods
+            dc = dataclasses.is_dataclass(o)
+            fs = [o] if dc else []
+            fs += [getattr(m, "__func__", m) for k in vars(o) if not k.startswith("_") or (k == "__init__" and not dc)
+                   for m in [getattr(o, k)]]   # a classmethod, looked up, is bound: its function is __func__
+        else: continue
+        for f in fs:
+            if not (inspect.isfunction(f) or f is o): continue
+            try: sec = _param_section(f)
+            except (OSError, TypeError, SyntaxError): continue   # no source to read (e.g. an installation without .py files)
+            if not (f.__doc__ or "").endswith(sec): f.__doc__ = (f.__doc__ or "") + sec   # once, also for a shared method
+
 
 # %% ../nbs/00_data.ipynb #a10b9272
 def _build_vocab(tokens, vocab_size):
@@ -238,7 +275,7 @@ class Corpus:
                 f"V={len(self.vocab):,}; bow {self.bow.shape[0]:,}×{self.bow.shape[1]:,} with {self.bow.nnz:,} nonzeros)")
 
     def align(self,
-              rows, # array with one row per kept document (len(corpus) rows), e.g. θ
+              rows:np.ndarray|Sequence, # array with one row per kept document (len(corpus) rows), e.g. θ
               fill=np.nan, # value for the rows of dropped documents
              ) -> np.ndarray: # array with `n_docs` rows, in the caller's document order
         "Spread per-corpus-row results back onto the caller's `n_docs` documents, filling dropped ones with `fill`."
@@ -332,3 +369,7 @@ def load_bbc() -> tuple[list[str], list[str]]: # texts and their section labels 
     d = _bbc_dir()
     files = sorted(d.glob("*/*.txt"), key=lambda p: (p.parent.name, p.name))
     return [_read_text(f) for f in files], [f.parent.name for f in files]
+
+# %% ../nbs/00_data.ipynb #d2d350f1
+_add_param_docs(globals())   # parameters in help() (see above)
+

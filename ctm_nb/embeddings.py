@@ -55,7 +55,7 @@ def _to_numpy(x) -> np.ndarray:
 
 # %% ../nbs/01_embeddings.ipynb #d9de9c8d
 def check_embeddings(
-    embeddings, # (n_docs, D) array-like: NumPy array, torch tensor or nested list
+    embeddings:np.ndarray|Sequence, # (n_docs, D) array-like: NumPy array, torch tensor or nested list
     n_docs:int|None=None, # expected number of rows (documents); None skips the check
 ) -> np.ndarray: # C-contiguous float32 array of shape (n_docs, D)
     "Validate sentence embeddings and return them as a C-contiguous float32 matrix, or raise a `ValueError` that says how to fix them."
@@ -462,3 +462,8 @@ def embed(
         try: _save_atomic(out, path)
         except OSError as e: warnings.warn(f"ctm_nb: could not write the embedding cache {path} ({e}); continuing without it.")
     return done(out)
+
+# %% ../nbs/01_embeddings.ipynb #a58e9c77
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -6,6 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/fusion.html.md"""
 
 # %% ../nbs/02_fusion.ipynb #54f5d589
 from __future__ import annotations
+from collections.abc import Sequence
 from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
@@ -121,9 +122,9 @@ def _check_rows(name, arr, n):
 class TopicData:
     "Bag of words (sparse CSR), sentence embeddings and optional labels of the same documents, batched by index."
     def __init__(self,
-                 bow, # (N, V) word counts: scipy sparse, numpy or torch
-                 embeddings=None, # (N, D) sentence embeddings, or None for a bag-of-words-only model
-                 labels=None, # (N,) integer class ids 0..C-1, or None
+                 bow:sp.spmatrix|np.ndarray|torch.Tensor, # (N, V) word counts: scipy sparse, numpy or torch
+                 embeddings:np.ndarray|torch.Tensor|None=None, # (N, D) sentence embeddings, or None for a bag-of-words-only model
+                 labels:np.ndarray|Sequence[int]|None=None, # (N,) integer class ids 0..C-1, or None
                  n_labels:int|None=None, # number of classes C (default: max(labels)+1)
                 ):
         self.bow = _check_bow(bow)
@@ -171,7 +172,7 @@ def _tensors(self:TopicData, device="cpu"):
     self.device = self.indptr.device   # as tensors name it: "cuda" is "cuda:0" (the current GPU), "cpu:0" is "cpu"
 
 @patch
-def to(self:TopicData, device) -> TopicData:
+def to(self:TopicData, device:str|torch.device) -> TopicData:
     "Move every array to `device` once (a no-op when already there, however the device is spelled); returns `self`."
     if torch.empty(0, device=device).device != self.device: self._tensors(device)
     return self
@@ -208,7 +209,7 @@ def batches(self:TopicData, batch_size:int=64, shuffle:bool=False, generator:tor
 
 # %% ../nbs/02_fusion.ipynb #163af3df
 @patch
-def subset(self:TopicData, rows) -> TopicData:
+def subset(self:TopicData, rows:np.ndarray|list) -> TopicData:
     "A new `TopicData` holding only documents `rows` (on the CPU)."
     rows = np.asarray(rows)
     if rows.size == 0: raise ValueError("subset needs at least one row: a TopicData holds one document or more.")
@@ -236,3 +237,8 @@ def split(self:TopicData,
     n, n_valid = len(self), _valid_count(len(self), validation_split)
     perm = np.random.default_rng(seed).permutation(n)
     return self.subset(np.sort(perm[n_valid:])), self.subset(np.sort(perm[:n_valid]))
+
+# %% ../nbs/02_fusion.ipynb #b6442a01
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

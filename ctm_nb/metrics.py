@@ -111,9 +111,9 @@ def _window_counts(words, texts, window:int, exact:bool=False) -> tuple[np.ndarr
 
 # %% ../nbs/06_metrics.ipynb #ff627e59
 def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of all topics' top words
-                 texts=None, # reference corpus: list of token lists or of whitespace-joined strings
+                 texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
                  *,
-                 bow=None, # or a (documents, V) bag-of-words matrix (document counts only)...
+                 bow:sp.spmatrix|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix (document counts only)...
                  vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
                  window:int|None=None, # None: documents are the units; an int: sliding windows of this many tokens
                  exact:bool=False, # windows only: count true windows instead of reproducing gensim's counts
@@ -176,9 +176,9 @@ def _topic_index(topics) -> tuple[list[str], list[np.ndarray]]:
 
 # %% ../nbs/06_metrics.ipynb #6c597028
 def npmi(topics:Sequence[Sequence[str]], # K topics, each a list of words, best first
-         texts=None, # reference corpus: list of token lists or of whitespace-joined strings
+         texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
          *,
-         bow=None, # or a (documents, V) bag-of-words matrix for document co-occurrence...
+         bow:sp.spmatrix|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix for document co-occurrence...
          vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
          top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
          window:int|None=None, # None: document co-occurrence; 10: gensim's `c_npmi` sliding window
@@ -198,7 +198,7 @@ def npmi(topics:Sequence[Sequence[str]], # K topics, each a list of words, best 
 
 # %% ../nbs/06_metrics.ipynb #83424f61
 def c_v(topics:Sequence[Sequence[str]], # K topics, each a list of words, best first
-        texts, # reference corpus: list of token lists or of whitespace-joined strings
+        texts:Sequence, # reference corpus: list of token lists or of whitespace-joined strings
         top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
         window:int=110, # sliding-window size (gensim's default for C_V)
         *,
@@ -372,9 +372,9 @@ def label_agreement(labels:Sequence, # gold label of each document: hashable val
 
 # %% ../nbs/06_metrics.ipynb #35a66e2d
 def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of at least `top_k` words
-                    texts=None, # reference corpus (token lists or whitespace-joined strings), e.g. `corpus.bow_texts`
+                    texts:Sequence|None=None, # reference corpus (token lists or whitespace-joined strings), e.g. `corpus.bow_texts`
                     *,
-                    bow=None, # optional bag-of-words matrix for document NPMI...
+                    bow:sp.spmatrix|np.ndarray|None=None, # optional bag-of-words matrix for document NPMI...
                     vocab:Sequence[str]|None=None, # ...with its vocabulary
                     top_n:int=10, # words per topic for NPMI, C_V and inverted RBO
                     top_k:int=25, # words per topic for topic diversity
@@ -392,3 +392,8 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
     out["topic_diversity"] = topic_diversity(topics, top_k)
     out["inverted_rbo"] = inverted_rbo(topics, top_n) if len(topics) > 1 else nan
     return out
+
+# %% ../nbs/06_metrics.ipynb #8b268f81
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -68,7 +68,7 @@ class InferenceNetwork(nn.Module):
         self.logvar = nn.Linear(hidden_sizes[-1], n_topics)
         self.logvar_bn = nn.BatchNorm1d(n_topics, affine=False)
 
-    def first_layer(self, bow, embeddings=None, fold:bool=False):
+    def first_layer(self, bow:torch.Tensor|SparseBow, embeddings:torch.Tensor|None=None, fold:bool=False):
         "Pre-activation of the first layer, (B, H): x W_x + (A e + a) W_e + b for CombinedTM (fold: A and W_e multiplied first)."
         if self.inputs == "bow": return bow_linear(bow, self.bow_in) + self.bias_in
         if self.inputs == "zeroshot": return torch.addmm(self.bias_in, embeddings, self.emb_in)
@@ -187,3 +187,8 @@ def topic_word(self:CTMNet) -> torch.Tensor:
     "p(w|k), (K, V): the decoder's word distribution for a document made of topic k alone, softmax(BN(β_k)); rows sum to 1."
     bn = self.beta_bn
     return F.softmax(F.batch_norm(self.beta, bn.running_mean, bn.running_var, training=False, eps=bn.eps), dim=1)
+
+# %% ../nbs/03_model.ipynb #f92265c8
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

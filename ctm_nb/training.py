@@ -320,3 +320,8 @@ def fit_network(net:CTMNet, # the model to train (in place)
                       "with BatchNorm's running statistics) can rise while the model learns: train without validation "
                       "documents, or with a larger patience.", stacklevel=2)
     return hist
+
+# %% ../nbs/04_training.ipynb #5ad860ff
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

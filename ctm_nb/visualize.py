@@ -7,14 +7,16 @@ Docs: https://ctm-nb.github.io/ctm_nb/visualize.html.md"""
 # %% ../nbs/10_visualize.ipynb #0fa34c61
 from __future__ import annotations
 import html, io, json, numbers, re, uuid, warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 import numpy as np
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from .data import _random_kept
 from .ctm import CTM, _few, _rows_for, _check_corpus_held, _check_labels, _check_topic
-from .training import _check_int
+from .training import History, _check_int
 
 # %% auto #0
 __all__ = ['MDS_METHODS', 'FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics',
@@ -103,7 +105,7 @@ def draw_training(fig:Figure, # the figure to draw on (three axes are added)
     axs[0].set_ylabel("per document", fontsize=8)
     return axs
 
-def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog`
+def plot_training(history:History|CTM|list, # a `History`, a fitted model, or a list of `EpochLog`
                   figsize=(11, 3), # figure size in inches
                   kl_weight:float|None=None, # weight of the KL term in the loss (default: the model's; unknown for a `History`)
                   label_term:bool|None=None, # the loss includes the label cross-entropy (default: whether the model was fit with labels)
@@ -120,11 +122,11 @@ def plot_training(history, # a `History`, a fitted model, or a list of `EpochLog
 
 
 # %% ../nbs/10_visualize.ipynb #6212aa05
-def plot_top_words(tm, # a fitted model
+def plot_top_words(tm:Any, # a fitted model
                    n_words:int=10, # words per topic
                    ncols:int=5, # bar charts per row
-                   topic_ids=None, # which topics: an index 0..K-1, or a list of them (default: all)
-                   figsize=None, # (width, height) in inches (default: sized to the grid)
+                   topic_ids:int|Sequence[int]|None=None, # which topics: an index 0..K-1, or a list of them (default: all)
+                   figsize:tuple[float, float]|None=None, # (width, height) in inches (default: sized to the grid)
                   ) -> Figure:
     "A grid of bar charts: the `n_words` top words of each topic (as in `tm.topics`), with their weight in β."
     _check_model(tm, "plot_top_words")
@@ -172,13 +174,13 @@ def _doc_sample(theta, labels, n_docs, seed):
     if labels is not None: keys.append(_label_order(labels)[1][idx])
     return idx[np.lexsort(keys)]
 
-def plot_doc_topics(tm, # a fitted model
-                    labels=None, # optional label per document (your documents, or the kept ones)
+def plot_doc_topics(tm:Any, # a fitted model
+                    labels:Sequence|None=None, # optional label per document (your documents, or the kept ones)
                     n_docs:int=60, # how many documents to draw (a random sample)
                     kind:str="heatmap", # "heatmap" or "bars" (stacked proportions)
                     seed:int=0, # seed of the sample
-                    figsize=None, # (width, height) in inches of a new figure (default: sized to the topics and documents); not with ax
-                    ax=None, # draw into this matplotlib Axes (default: a new figure)
+                    figsize:tuple[float, float]|None=None, # (width, height) in inches of a new figure (default: sized to the topics and documents); not with ax
+                    ax:Axes|None=None, # draw into this matplotlib Axes (default: a new figure)
                    ) -> Figure:
     "θ of a sample of training documents, sorted by label and main topic, as a heatmap or stacked bars."
     if kind not in ("heatmap", "bars"): raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}.")
@@ -206,7 +208,7 @@ def plot_doc_topics(tm, # a fitted model
     return fig
 
 # %% ../nbs/10_visualize.ipynb #3e7f52fd
-def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word probabilities
+def topic_similarity(tm:Any, # a fitted model, or a (K, V) matrix of topic-word probabilities
                     ) -> np.ndarray: # (K, K) cosine similarities, 1 on the diagonal
     "Cosine similarity between the topic-word distributions p(w|k) of every pair of topics."
     _check_model(tm, "topic_similarity")
@@ -216,10 +218,10 @@ def topic_similarity(tm, # a fitted model, or a (K, V) matrix of topic-word prob
     np.fill_diagonal(S, 1.0)   # (also for an all-zero row, whose cosine is undefined)
     return S
 
-def plot_topic_similarity(tm, # a fitted model
+def plot_topic_similarity(tm:Any, # a fitted model
                           n_words:int=3, # top words in each topic's label
-                          figsize=None, # (width, height) in inches of a new figure (default: sized to the number of topics); not with ax
-                          ax=None, # draw into this matplotlib Axes (default: a new figure)
+                          figsize:tuple[float, float]|None=None, # (width, height) in inches of a new figure (default: sized to the number of topics); not with ax
+                          ax:Axes|None=None, # draw into this matplotlib Axes (default: a new figure)
                          ) -> Figure:
     "Heatmap of the cosine similarity between topics, labelled with their top words."
     S = topic_similarity(tm); K = len(S)
@@ -236,8 +238,8 @@ def plot_topic_similarity(tm, # a fitted model
     return fig
 
 # %% ../nbs/10_visualize.ipynb #e85e9972
-def doc_map(tm, # a fitted model
-            embeddings=None, # map these vectors (one row per training or per kept document) instead of θ
+def doc_map(tm:Any, # a fitted model
+            embeddings:np.ndarray|None=None, # map these vectors (one row per training or per kept document) instead of θ
             method:str="pca", # "pca" or "tsne"
             seed:int=0, # seed for t-SNE
            ) -> np.ndarray: # (n, 2) coordinates, one row per kept training document
@@ -256,13 +258,13 @@ def doc_map(tm, # a fitted model
         return TSNE(n_components=2, perplexity=min(30.0, (len(X) - 1) / 3), init="pca", random_state=seed).fit_transform(X)
     raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
 
-def plot_doc_map(tm, # a fitted model
-                 labels=None, # colour by these labels (your documents, or the kept ones); default: main topic
-                 embeddings=None, # map the embeddings instead of θ
+def plot_doc_map(tm:Any, # a fitted model
+                 labels:Sequence|None=None, # colour by these labels (your documents, or the kept ones); default: main topic
+                 embeddings:np.ndarray|None=None, # map the embeddings instead of θ
                  method:str="pca", # "pca" or "tsne"
                  seed:int=0, # seed for t-SNE
-                 figsize=None, # (width, height) in inches of a new figure (default: (6, 4.5)); not with ax
-                 ax=None, # draw into this matplotlib Axes (default: a new figure)
+                 figsize:tuple[float, float]|None=None, # (width, height) in inches of a new figure (default: (6, 4.5)); not with ax
+                 ax:Axes|None=None, # draw into this matplotlib Axes (default: a new figure)
                 ) -> Figure:
     "Scatter plot of the documents in 2-D (PCA or t-SNE of θ or of the embeddings), coloured by label or main topic."
     theta, lab = _theta_rows(tm, labels)        # the labels and ax first: a wrong one fails before a slow t-SNE
@@ -306,7 +308,7 @@ def _from_0(js:str) -> str:
     for old, new in _FROM_0: js = js.replace(old, new)
     return js
 
-def ldavis_html(prepared, # the result of `pyLDAvis.prepare`
+def ldavis_html(prepared:Any, # the result of `pyLDAvis.prepare`
                 title:str="pyLDAvis", # the page title
                ) -> str: # a complete HTML page
     "A self-contained HTML page for a pyLDAvis view, its topics numbered from 0: d3, LDAvis JS and CSS inlined from the pyLDAvis package."
@@ -327,7 +329,7 @@ def ldavis_html(prepared, # the result of `pyLDAvis.prepare`
 class LDAvisView:
     "A pyLDAvis view as a self-contained page, topics numbered from 0: shown inline in notebooks (iframe srcdoc), saved with `save`."
     def __init__(self,
-                 prepared, # the result of `pyLDAvis.prepare`
+                 prepared:Any, # the result of `pyLDAvis.prepare`
                  title:str="pyLDAvis", # the page title
                  height:int=880, # height of the inline frame, in pixels
                 ):
@@ -336,7 +338,7 @@ class LDAvisView:
         tc = getattr(prepared, "topic_coordinates", None)   # (a dict from `to_dict()` lists the circles under mdsDat)
         self.n_topics = len(tc) if tc is not None else len(prepared.get("mdsDat", {}).get("topics", []))
     def save(self,
-             path, # the HTML file to write, e.g. "topics.html"
+             path:str|Path, # the HTML file to write, e.g. "topics.html"
             ) -> Path:
         "Write the standalone page to `path` (e.g. `topics.html`); open it in any browser, offline."
         path = Path(path).expanduser(); path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +352,7 @@ class LDAvisView:
 # %% ../nbs/10_visualize.ipynb #b08484f3
 MDS_METHODS = ("pcoa", "mmds", "tsne")   # pyLDAvis's projections of the topics
 
-def pyldavis_view(tm, # a fitted model
+def pyldavis_view(tm:Any, # a fitted model
                   R:int=30, # terms shown per topic
                   lambda_step:float=0.01, # resolution of the λ slider
                   mds:str="pcoa", # topic projection: "pcoa", "mmds" or "tsne"
@@ -370,9 +372,9 @@ def pyldavis_view(tm, # a fitted model
         prepared = pyLDAvis.prepare(**tm.pyldavis_data(), R=R, lambda_step=lambda_step, mds=mds, n_jobs=n_jobs, sort_topics=False)
     return LDAvisView(prepared, title or f"{type(tm).__name__}: {tm.n_topics} topics", height)
 
-def save_pyldavis(tm, # a fitted model
-                  path, # the HTML file to write
-                  **kwargs, # passed to `pyldavis_view`
+def save_pyldavis(tm:Any, # a fitted model
+                  path:str|Path, # the HTML file to write
+                  **kwargs:Any, # passed to `pyldavis_view`
                  ) -> Path:
     "Write the self-contained pyLDAvis page of `tm` to `path` (`~` is your home folder)."
     return pyldavis_view(tm, **kwargs).save(path)
@@ -388,7 +390,7 @@ def relevance(topic_word:np.ndarray, # (K, V) topic-word probabilities p(w|k), r
     pw = np.asarray(term_frequency, dtype=np.float64); pw = (pw / pw.sum()).clip(1e-30)
     return lam * np.log(phi) + (1 - lam) * np.log(phi / pw)
 
-def relevant_words(tm, # a fitted model
+def relevant_words(tm:Any, # a fitted model
                    topic:int, # the topic
                    lam:float=0.6, # λ: 1 ranks by p(w|k), 0 by lift
                    n_words:int=10, # how many words
@@ -425,9 +427,9 @@ def _two_rankings(tm, topics:list) -> str:
             f"view at λ = 1 ranks them by p(w | k), after the decoder's BatchNorm, which lifts words that are rare in "
             f"the corpus. Here the two top-{n} lists of a topic share {shared:.1f} words on average.</p>")
 
-def save_figures(tm, # a fitted model
-                 out, # folder to write into (created)
-                 labels=None, # optional label per document, to sort and colour by
+def save_figures(tm:Any, # a fitted model
+                 out:str|Path, # folder to write into (created)
+                 labels:Sequence|None=None, # optional label per document, to sort and colour by
                  dpi:int=110, # resolution of the PNGs
                  pyldavis:bool=True, # also write the pyLDAvis page
                  summary:str|None=None, # a line under the page's title, e.g. how long the model trained
@@ -467,3 +469,8 @@ def save_figures(tm, # a fitted model
                               f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>",
                               encoding="utf-8")
     return paths
+
+# %% ../nbs/10_visualize.ipynb #4e08eb5c
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+

@@ -8,6 +8,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/widgets.html.md"""
 from __future__ import annotations
 import html, numbers, re, shutil, sys, threading, time, warnings
 from dataclasses import dataclass
+from typing import Any
 import numpy as np
 import torch
 import ipywidgets as widgets
@@ -105,7 +106,7 @@ class TrainingDashboard(widgets.VBox):
     "Train a topic model from controls (model, K, epochs, batch size, learning rate, device) with live loss and topics, in a background thread."
     def __init__(self,
                  docs:list, # the documents (list of str)
-                 embeddings=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
+                 embeddings:np.ndarray|None=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
                  model_class:str="CombinedTM", # initial model class, a name in `MODELS`: "CombinedTM", "ZeroShotTM" or "ProdLDA"
                  n_topics:int=10, # initial K
                  epochs:int=100, # initial maximum number of epochs (the model's default)
@@ -115,7 +116,7 @@ class TrainingDashboard(widgets.VBox):
                  seed:int|None=0, # seed of every run, 0 as in the CLI so that pressing Start again repeats a run (None: unseeded)
                  n_words:int=8, # top words shown per topic (at most EPOCH_WORDS, the 10 that training reports)
                  plot_every:float=0.5, # redraw the loss plot at most this often (seconds)
-                 **model_kwargs, # other arguments of the model's constructor, e.g. vocab_size=1000
+                 **model_kwargs:Any, # other arguments of the model's constructor, e.g. vocab_size=1000
                 ):
         if model_class not in MODELS: raise ValueError(f"model_class must be one of {list(MODELS)}, got {model_class!r}.")
         if device not in (devices := available_devices()):
@@ -316,7 +317,7 @@ def _bar(frac:float, colour:str) -> str:
 class TopicExplorer(widgets.VBox):
     "Pick a topic and a relevance λ: its most relevant words as bars, and its most representative documents."
     def __init__(self,
-                 tm, # a fitted model (with its training corpus)
+                 tm:Any, # a fitted model (with its training corpus)
                  topic:int=0, # initial topic
                  lam:float=0.6, # initial λ, in [0, 1]
                  n_words:int=15, # words shown, 5 to 40
@@ -362,7 +363,7 @@ class TopicExplorer(widgets.VBox):
 class DocumentInspector(widgets.VBox):
     "Type or paste a text and see its topic mixture θ under a fitted model."
     def __init__(self,
-                 tm, # a fitted model
+                 tm:Any, # a fitted model
                  text:str="", # initial text
                  n_words:int=6, # top words shown per topic
                 ):
@@ -407,3 +408,8 @@ class DocumentInspector(widgets.VBox):
         note = "" if self.tm.inputs == "zeroshot" else f'<div style="color:#666;font-size:12px">{known}</div>'
         self.result.value = f'<table class="ctm-theta" style="font-size:13px">{rows}</table>{note}'
         return self.theta
+
+# %% ../nbs/11_widgets.ipynb #c0c9ec7b
+from .data import _add_param_docs
+_add_param_docs(globals())   # parameters in help(): see the Data chapter
+
