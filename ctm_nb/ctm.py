@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _random_kept
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_seed, _random_kept
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
@@ -74,13 +74,6 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
-def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits") -> int|None:
-    "`seed` as an int in [0, `below`), or None."
-    if seed is None: return None
-    _check_int("seed", seed, 0)
-    if seed >= below: raise ValueError(f"seed must be below 2**{below.bit_length() - 1} ({why}), got {seed}.")
-    return int(seed)
-
 def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, hi) with lo_open
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")

@@ -116,6 +116,13 @@ def _check_int(name:str, # the parameter's name, as the caller wrote it
     if lo is not None and value < lo: raise ValueError(f"{name} must be at least {lo}{also}, got {value}.{hint}")
     return int(value)
 
+def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits") -> int|None:
+    "`seed` as an int in [0, `below`), or None."
+    if seed is None: return None
+    _check_int("seed", seed, 0)
+    if seed >= below: raise ValueError(f"seed must be below 2**{below.bit_length() - 1} ({why}), got {seed}.")
+    return int(seed)
+
 # %% ../nbs/00_data.ipynb #913dff2c
 def _type_name(anno) -> str:
     "An annotation written as nbdev's `show_doc` writes it."

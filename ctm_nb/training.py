@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .fusion import TopicData
 from .model import CTMNet
 from .embeddings import resolve_device
-from .data import _check_int
+from .data import _check_int, _check_seed
 
 # %% auto #0
 __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
@@ -232,7 +232,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
     if resume is not None and resume.state.best is not None and valid is None:   # (its best weights would win again)
         raise ValueError("this run was trained with validation documents: pass the same valid= to continue it.")
     lr, momentum, kl_weight = float(lr), float(momentum), float(kl_weight)   # NumPy numbers too
-    if seed is not None: seed = int(seed)
+    seed = _check_seed(seed)
     if batch_size > len(data):
         warnings.warn(f"batch_size={batch_size} is larger than the {len(data)} training documents: each epoch is a single "
                       f"batch of all {len(data)}, one optimizer step per epoch, which learns slowly. Use a smaller "
