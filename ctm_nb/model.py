@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from .data import _check_int
 from .fusion import SparseBow
 
 # %% auto #0
@@ -127,7 +128,7 @@ class CTMNet(nn.Module):
                 ):
         super().__init__()
         if model_type not in DECODERS: raise ValueError(f"model_type must be one of {DECODERS}, got {model_type!r}.")
-        if n_topics < 2: raise ValueError(f"n_topics must be at least 2, got {n_topics}.")
+        n_topics = _check_int("n_topics", n_topics, 2)
         self.n_topics, self.model_type = n_topics, model_type
         self.encoder = InferenceNetwork(vocab_size, embedding_dim, n_topics, inputs, hidden_sizes, activation, dropout)
         mean, var = laplace_prior(torch.ones(n_topics))
