@@ -7,9 +7,10 @@ Docs: https://ctm-nb.github.io/ctm_nb/cli.html.md"""
 # %% ../nbs/07_cli.ipynb #6a82c193
 from __future__ import annotations
 import argparse, csv, inspect, json, re, sys, time, warnings
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 import numpy as np
+from numpy.typing import ArrayLike
 import ctm_nb
 from .data import load_bbc
 from .embeddings import DEFAULT_MODEL
@@ -104,10 +105,10 @@ def _run_text(hist) -> str:
     s = f"{len(hist)} epoch{'s' * (len(hist) != 1)}" + ("" if hist.stopped == "completed" else f" ({hist.stopped.replace('_', ' ')})")
     return s if hist.best_epoch is None else f"{s}, the model from epoch {hist.best_epoch} (lowest validation loss)"
 
-def write_report(tm:CTM, # a fitted model
+def write_report(tm:Any, # a fitted model (a CTM, or the LDA baseline)
                  docs:list, # the documents it was fitted on, in input order
                  out:str|Path, # report folder (created)
-                 labels:Sequence|None=None, # optional gold labels
+                 labels:ArrayLike|None=None, # optional gold labels, one per document
                  settings:dict|None=None, # the run's settings, stored in config.json
                  figures:bool=True, # also write the plots (PNG), the pyLDAvis page and index.html
                  train_seconds:float|None=None, # how long reading, embedding and training took, for config.json

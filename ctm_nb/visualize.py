@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 import numpy as np
+from numpy.typing import ArrayLike
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from .data import _random_kept
+from .data import _random_kept, _check_int
 from .ctm import CTM, _few, _rows_for, _check_corpus_held, _check_labels, _check_topic
-from .training import History, _check_int
+from .training import History
 
 # %% auto #0
 __all__ = ['MDS_METHODS', 'FIGURES', 'figure_png', 'draw_training', 'plot_training', 'plot_top_words', 'plot_doc_topics',
@@ -37,17 +38,19 @@ def _figure(**kw) -> Figure:
     return fig
 
 def _axes(ax, figsize, default) -> tuple:
-    "The figure and Axes to draw into: a new figure of `figsize` (None: `default`), or the caller's `ax` and its figure."
+    "(figure to return, (sub)figure to draw on, Axes): a new figure of `figsize` (None: `default`), or the caller's `ax`."
     if ax is None:
         fig = _figure(figsize=figsize or default)
-        return fig, fig.subplots()
+        return fig, fig, fig.subplots()
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be one matplotlib Axes, got {type(ax).__name__}: for a figure `fig` pass `fig.subplots()`, "
                         "for a new one `plt.subplots()[1]` (and of an array of axes, one of them: `axs[0]`).")
     if figsize is not None:
         raise ValueError("figsize sizes a new figure, and with ax the plot goes into the figure of ax, which has its own "
                          "size: leave figsize out (resize that figure with `fig.set_size_inches`).")
-    return ax.figure, ax
+    sub = ax.get_figure()   # the Figure or SubFigure that ax is on: a colorbar goes there, next to ax
+    return sub.figure, sub, ax   # and its root Figure, which Jupyter shows and savefig saves (a SubFigure has no savefig;
+                                 # its .figure is the root in every matplotlib with subfigures, a Figure's is itself)
 
 def _check_model(tm, what:str):
     "A TypeError naming `what` when it is given None instead of a fitted model (AttributeError otherwise)."
@@ -106,7 +109,7 @@ def draw_training(fig:Figure, # the figure to draw on (three axes are added)
     return axs
 
 def plot_training(history:History|CTM|list, # a `History`, a fitted model, or a list of `EpochLog`
-                  figsize=(11, 3), # figure size in inches
+                  figsize:tuple[float, float]=(11, 3), # (width, height) in inches
                   kl_weight:float|None=None, # weight of the KL term in the loss (default: the model's; unknown for a `History`)
                   label_term:bool|None=None, # the loss includes the label cross-entropy (default: whether the model was fit with labels)
                  ) -> Figure:
@@ -175,7 +178,7 @@ def _doc_sample(theta, labels, n_docs, seed):
     return idx[np.lexsort(keys)]
 
 def plot_doc_topics(tm:Any, # a fitted model
-                    labels:Sequence|None=None, # optional label per document (your documents, or the kept ones)
+                    labels:ArrayLike|None=None, # optional label per document (your documents, or the kept ones)
                     n_docs:int=60, # how many documents to draw (a random sample)
                     kind:str="heatmap", # "heatmap" or "bars" (stacked proportions)
                     seed:int=0, # seed of the sample
@@ -188,10 +191,10 @@ def plot_doc_topics(tm:Any, # a fitted model
     theta, lab = _theta_rows(tm, labels)
     idx = _doc_sample(theta, lab, n_docs, seed)
     t = theta[idx]; K = t.shape[1]
-    fig, ax = _axes(ax, figsize, (max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
+    fig, sub, ax = _axes(ax, figsize, (max(4, 0.45 * K + 2.5), max(3, 0.13 * len(idx) + 1)))
     if kind == "heatmap":
         im = ax.imshow(t, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
-        fig.colorbar(im, ax=ax, label="share of the document θ_k", shrink=0.8)
+        sub.colorbar(im, ax=ax, label="share of the document θ_k", shrink=0.8)
         ax.set_xticks(range(K), range(K), fontsize=8)
     else:
         colours, left = _colours(K), np.zeros(len(idx))
@@ -226,20 +229,20 @@ def plot_topic_similarity(tm:Any, # a fitted model
     "Heatmap of the cosine similarity between topics, labelled with their top words."
     S = topic_similarity(tm); K = len(S)
     names = [f"{k}: {' '.join(w)}" for k, w in enumerate(tm.topics(n_words))]
-    fig, ax = _axes(ax, figsize, (0.5 * K + 3.5, 0.45 * K + 1.5))
+    fig, sub, ax = _axes(ax, figsize, (0.5 * K + 3.5, 0.45 * K + 1.5))
     im = ax.imshow(S, cmap="magma", vmin=0, vmax=1)
     ax.set_xticks(range(K), range(K), fontsize=8); ax.set_yticks(range(K), names, fontsize=8)
     if K <= 15:
         for i in range(K):
             for j in range(K): ax.text(j, i, f"{S[i, j]:.2f}", ha="center", va="center", fontsize=6,
                                        color="black" if S[i, j] > 0.5 else "white")
-    fig.colorbar(im, ax=ax, label="cosine similarity", shrink=0.8)
+    sub.colorbar(im, ax=ax, label="cosine similarity", shrink=0.8)
     ax.set_title("topic similarity (cosine of p(w|k))", fontsize=10)
     return fig
 
 # %% ../nbs/10_visualize.ipynb #e85e9972
 def doc_map(tm:Any, # a fitted model
-            embeddings:np.ndarray|None=None, # map these vectors (one row per training or per kept document) instead of θ
+            embeddings:ArrayLike|None=None, # map these vectors (one row per training or per kept document) instead of θ
             method:str="pca", # "pca" or "tsne"
             seed:int=0, # seed for t-SNE
            ) -> np.ndarray: # (n, 2) coordinates, one row per kept training document
@@ -259,8 +262,8 @@ def doc_map(tm:Any, # a fitted model
     raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
 
 def plot_doc_map(tm:Any, # a fitted model
-                 labels:Sequence|None=None, # colour by these labels (your documents, or the kept ones); default: main topic
-                 embeddings:np.ndarray|None=None, # map the embeddings instead of θ
+                 labels:ArrayLike|None=None, # colour by these labels (your documents, or the kept ones); default: main topic
+                 embeddings:ArrayLike|None=None, # map the embeddings instead of θ (one row per training or per kept document)
                  method:str="pca", # "pca" or "tsne"
                  seed:int=0, # seed for t-SNE
                  figsize:tuple[float, float]|None=None, # (width, height) in inches of a new figure (default: (6, 4.5)); not with ax
@@ -268,7 +271,7 @@ def plot_doc_map(tm:Any, # a fitted model
                 ) -> Figure:
     "Scatter plot of the documents in 2-D (PCA or t-SNE of θ or of the embeddings), coloured by label or main topic."
     theta, lab = _theta_rows(tm, labels)        # the labels and ax first: a wrong one fails before a slow t-SNE
-    fig, ax = _axes(ax, figsize, (6, 4.5))
+    fig, _, ax = _axes(ax, figsize, (6, 4.5))
     xy = doc_map(tm, embeddings, method, seed)
     if lab is not None: names, groups = _label_order(lab); names = [str(y) for y in names]
     else: names, groups = [f"topic {k}" for k in range(tm.n_topics)], theta.argmax(1)
@@ -380,8 +383,8 @@ def save_pyldavis(tm:Any, # a fitted model
     return pyldavis_view(tm, **kwargs).save(path)
 
 # %% ../nbs/10_visualize.ipynb #28a144b8
-def relevance(topic_word:np.ndarray, # (K, V) topic-word probabilities p(w|k), rows sum to 1
-              term_frequency:np.ndarray, # (V,) corpus counts (or probabilities) of every word
+def relevance(topic_word:ArrayLike, # (K, V) topic-word probabilities p(w|k), rows sum to 1
+              term_frequency:ArrayLike, # (V,) corpus counts (or probabilities) of every word
               lam:float=0.6, # λ in [0, 1]: 1 ranks by p(w|k), 0 by lift p(w|k)/p(w)
              ) -> np.ndarray: # (K, V) relevance of every word for every topic
     "Sievert & Shirley's (2014) relevance: λ log p(w|k) + (1−λ) log(p(w|k)/p(w))."
@@ -429,7 +432,7 @@ def _two_rankings(tm, topics:list) -> str:
 
 def save_figures(tm:Any, # a fitted model
                  out:str|Path, # folder to write into (created)
-                 labels:Sequence|None=None, # optional label per document, to sort and colour by
+                 labels:ArrayLike|None=None, # optional label per document, to sort and colour by
                  dpi:int=110, # resolution of the PNGs
                  pyldavis:bool=True, # also write the pyLDAvis page
                  summary:str|None=None, # a line under the page's title, e.g. how long the model trained
