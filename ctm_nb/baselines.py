@@ -7,9 +7,10 @@ Docs: https://ctm-nb.github.io/ctm_nb/baselines.html.md"""
 # %% ../nbs/12_baselines.ipynb #4f12b209
 from __future__ import annotations
 import json, time, warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
@@ -29,7 +30,7 @@ class LDA:
     def __init__(self,
                  n_topics:int=10, # K, number of topics
                  vocab_size:int=2000, # V, most frequent words kept by preprocessing
-                 stopwords="english", # "english" (scikit-learn's list), None, or your own list
+                 stopwords:str|Iterable[str]|None="english", # "english" (scikit-learn's list), None, or your own list
                  remove_numbers:bool=True, # remove digits in preprocessing
                  min_words:int=1, # documents with fewer vocabulary words are dropped from training
                  max_iter:int=20, # passes over the corpus (EM iterations)
@@ -70,12 +71,12 @@ class LDA:
 
     def fit(self,
             docs:Sequence[str]|None=None, # list of documents (str); or None when `corpus` is given
-            labels:Sequence|None=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
+            labels:ArrayLike|None=None, # ignored with a warning: LDA is unsupervised (pass labels to `evaluate`)
             *,
             corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); LDA takes over its cleaning settings
-            embeddings:np.ndarray|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+            embeddings:ArrayLike|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
             vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
-            callbacks=(), # not supported: scikit-learn's EM calls no function per iteration
+            callbacks:Callable|Iterable[Callable]|None=(), # not supported: scikit-learn's EM calls no function per iteration
            ) -> LDA: # self, fitted
         "Preprocess `docs` (or take `corpus`) and fit LDA on the bag of words; returns `self`."
         if callbacks: raise ValueError("LDA trains with scikit-learn's EM, which calls no callbacks: leave callbacks out.")
@@ -138,7 +139,7 @@ def topic_word_distribution(self:LDA) -> np.ndarray:
 @patch
 def transform(self:LDA,
               docs:Sequence[str], # documents (list of str)
-              embeddings:np.ndarray|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
+              embeddings:ArrayLike|None=None, # ignored: LDA reads only the bag of words (as ProdLDA does)
               n_samples:int=0, # ignored: LDA's θ is its variational posterior's mean, with nothing to sample
               seed:int|None=None, # ignored, as `n_samples`
              ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1

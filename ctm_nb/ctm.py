@@ -10,6 +10,7 @@ import json, math, os, shutil, tempfile, warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 import torch
 from safetensors.torch import load_file, save_file
@@ -49,12 +50,12 @@ class CTM:
                  validation_split:float=0.0, # share of documents held out for early stopping (0: none)
                  patience:int=5, # epochs without validation improvement before stopping
                  vocab_size:int=2000, # V, most frequent words kept by preprocessing
-                 stopwords="english", # "english" (scikit-learn's list), None, or your own list
+                 stopwords:str|Iterable[str]|None="english", # "english" (scikit-learn's list), None, or your own list
                  remove_numbers:bool=True, # remove digits in preprocessing
                  min_words:int=1, # documents with fewer vocabulary words are dropped from training
                  embedding_model:str|Callable|None=None, # sentence-transformers name/path, model or callable (None: MiniLM); with fit(embeddings=), theirs
-                 max_seq_length:int=128, # word pieces the encoder reads per document
-                 device="auto", # "auto" (cuda, mps, cpu), "cpu", "cuda", ...
+                 max_seq_length:int|None=128, # word pieces the encoder reads per document
+                 device:str|torch.device="auto", # "auto" (cuda, mps, cpu), "cpu", "cuda", ...
                  seed:int|None=None, # seed for initialisation, shuffling and sampling: same seed, same topics (CPU)
                  cuda_graph:bool|None=None, # replay each training step as a CUDA graph (None: on CUDA devices)
                  progress:bool=True, # show progress bars
@@ -180,11 +181,11 @@ def _check_labels(labels):
 @patch
 def fit(self:CTM,
          docs:Sequence[str]|None=None, # list of documents (str); or None when `corpus` is given
-         labels:Sequence|None=None, # optional label per document (any hashable values) for the supervised head
+         labels:ArrayLike|None=None, # optional label per document (any hashable values) for the supervised head
          corpus:Corpus|None=None, # your own preprocessing result (instead of `docs`); the model takes over its cleaning settings
-         embeddings:np.ndarray|None=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
+         embeddings:ArrayLike|None=None, # precomputed embeddings of the documents (name their encoder with `embedding_model`)
          vocab:list|None=None, # fixed vocabulary (instead of the `vocab_size` most frequent words)
-         callbacks=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
+         callbacks:Callable|Iterable[Callable]|None=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
         ) -> CTM: # self, fitted
     "Preprocess `docs`, embed them, and train the topic model; returns `self`."
     self._check_hparams(); callbacks = _check_callbacks(callbacks)
@@ -268,7 +269,7 @@ def _train(self:CTM, net, fit_data, attrs, epochs, callbacks, resume):
 def resume(self:CTM,
            epochs:int|None=None, # additional epochs (default: the model's `epochs`)
            lr:float|None=None, # new learning rate from now on (default: keep `self.lr`)
-           callbacks=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
+           callbacks:Callable|Iterable[Callable]|None=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
           ) -> CTM: # self, trained further
     "Continue the last `fit` (or `resume`) where it stopped, on the same documents (attached ones give way); returns `self`."
     self._check_fitted(); callbacks = _check_callbacks(callbacks)
@@ -334,7 +335,7 @@ class NoVocabularyWarning(UserWarning):
 @patch
 def transform(self:CTM,
                docs:Sequence[str]|None=None, # documents (list of str); may be None for ZeroShotTM when `embeddings` are given
-               embeddings:np.ndarray|None=None, # their precomputed embeddings (default: computed with `encoder`, that of the training embeddings)
+               embeddings:ArrayLike|None=None, # their precomputed embeddings (default: computed with `encoder`, that of the training embeddings)
                n_samples:int=0, # 0: deterministic softmax(μ); n > 0: mean of n posterior samples
                seed:int|None=None, # seed for the samples (when n_samples > 0)
               ) -> np.ndarray: # (n_docs, K) topic proportions, rows sum to 1
@@ -434,7 +435,7 @@ def _clean_for_model(self:CTM, docs, min_words:int) -> Corpus:
 @patch
 def attach_documents(self:CTM,
                      docs:Sequence[str], # documents to show the model on, e.g. its training documents after `load`
-                     embeddings:np.ndarray|None=None, # their embeddings (default: computed with the model's encoder)
+                     embeddings:ArrayLike|None=None, # their embeddings (default: computed with the model's encoder)
                     ) -> CTM: # self
     "Give a model documents to show: cleaned with its vocabulary and settings, with their θ, as `fit` leaves them."
     self._check_fitted()
@@ -453,10 +454,10 @@ def _absent_words(topics, top_n, bow, vocab) -> list:
 @patch
 def evaluate(self:CTM,
              docs:Sequence[str]|None=None, # reference documents (default: the training corpus)
-             labels:Sequence|None=None, # optional gold label per document, for NMI, AMI and purity
+             labels:ArrayLike|None=None, # optional gold label per document, for NMI, AMI and purity
              top_n:int=10, # words per topic for coherence and inverted RBO
              top_k:int=25, # words per topic for topic diversity
-             embeddings:np.ndarray|None=None, # embeddings of `docs` (needed with `labels` when the model does not know its encoder, `tm.encoder is None`; unused by bag-of-words models)
+             embeddings:ArrayLike|None=None, # embeddings of `docs` (needed with `labels` when the model does not know its encoder, `tm.encoder is None`; unused by bag-of-words models)
             ) -> dict: # metric name -> value
     "Topic quality (NPMI, C_V, diversity, inverted RBO) and, with `labels`, agreement of the main topics with them."
     with _random_kept(): from ctm_nb.metrics import evaluate_topics, label_agreement   # (imports scikit-learn)
@@ -705,7 +706,7 @@ def _model_config(path:Path) -> dict:
 @patch(cls_method=True)
 def load(cls:CTM,
          path:str|Path, # the folder `save` wrote
-         device="auto", # where the network goes: "auto", "cpu", "cuda", "cuda:1", "mps"
+         device:str|torch.device="auto", # where the network goes: "auto", "cpu", "cuda", "cuda:1", "mps"
         ) -> CTM: # the model, ready for `transform` and `topics` (its documents: `attach_documents`)
     "Load a model saved with `save` (any of `CombinedTM`, `ZeroShotTM`, `ProdLDA`) onto `device`."
     path = Path(path).expanduser()

@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import random
 import string
+import sys
 import unicodedata
 import warnings
 from collections import Counter
@@ -22,8 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Any
 import numpy as np
-from fastcore.docments import docments
+from numpy.typing import ArrayLike
+from fastcore.docments import ann_parts, docments
 import scipy.sparse as sp
 
 # %% auto #0
@@ -126,34 +129,33 @@ def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits"
 # %% ../nbs/00_data.ipynb #913dff2c
 def _type_name(anno) -> str:
     "An annotation written as nbdev's `show_doc` writes it."
-    return inspect.formatannotation(anno).removeprefix("typing.").strip("'")
+    return inspect.formatannotation(ann_parts(anno)[0]).removeprefix("typing.").strip("'")
 
 def _param_section(f) -> str:
-    "The numpydoc Parameters (and Returns) sections of `f`, from its docments; '' when it has neither."
+    "The numpydoc Parameters (and, for a function, Returns) sections of `f`, from its docments; '' when it has neither."
     dm = docments(f, full=True, args_kwargs=True)
     params = [f"{k} : {_type_name(v['anno'])}" + (f"\n    {v['docment']}" if v["docment"] else "")
               for k, v in dm.items() if k not in ("self", "cls", "return")]
     res = "\n\nParameters\n----------\n" + "\n".join(params) if params else ""
     ret = dm.get("return", {})
-    if ret.get("anno", inspect.Parameter.empty) is not inspect.Parameter.empty:
+    if not inspect.isclass(f) and ret.get("anno", inspect.Parameter.empty) is not inspect.Parameter.empty:
         res += f"\n\nReturns\n-------\n{_type_name(ret['anno'])}" + (f"\n    {ret['docment']}" if ret["docment"] else "")
     return res
 
 def _add_param_docs(g:dict):
-    "Append the Parameters section to the docstrings of the functions, classes and methods named in `g['__all__']`."
+    "Append Parameters sections to the docstrings of the functions, classes and methods named in `g['__all__']`."
+    if sys.flags.optimize >= 2: return   # python -OO: no docstrings, on purpose
     for name in g.get("__all__", ()):
         o = g[name]
         if inspect.isfunction(o): fs = [o]
-        elif inspect.isclass(o):   # a dataclass documents its fields; another class its __init__ and public methods
-            dc = dataclasses.is_dataclass(o)
-            fs = [o] if dc else []
-            fs += [getattr(m, "__func__", m) for k in vars(o) if not k.startswith("_") or (k == "__init__" and not dc)
-                   for m in [getattr(o, k)]]   # a classmethod, looked up, is bound: its function is __func__
+        elif inspect.isclass(o):   # the class (its constructor, or a dataclass's fields; not a NamedTuple's) and its methods
+            fs = ([] if issubclass(o, tuple) else [o]) + [getattr(m, "__func__", m) for k in vars(o) if not k.startswith("_")
+                                                          for m in [getattr(o, k)]]   # a classmethod's function is __func__
         else: continue
         for f in fs:
-            if not (inspect.isfunction(f) or f is o): continue
+            if not (inspect.isfunction(f) or inspect.isclass(f)): continue   # properties, constants
             try: sec = _param_section(f)
-            except (OSError, TypeError, SyntaxError): continue   # no source to read (e.g. an installation without .py files)
+            except (OSError, TypeError, ValueError, SyntaxError): continue   # no source or signature to read (e.g. no .py files)
             if not (f.__doc__ or "").endswith(sec): f.__doc__ = (f.__doc__ or "") + sec   # once, also for a shared method
 
 
@@ -282,8 +284,8 @@ class Corpus:
                 f"V={len(self.vocab):,}; bow {self.bow.shape[0]:,}×{self.bow.shape[1]:,} with {self.bow.nnz:,} nonzeros)")
 
     def align(self,
-              rows:np.ndarray|Sequence, # array with one row per kept document (len(corpus) rows), e.g. θ
-              fill=np.nan, # value for the rows of dropped documents
+              rows:ArrayLike, # array with one row per kept document (len(corpus) rows), e.g. θ
+              fill:Any=np.nan, # value for the rows of dropped documents (a number, None or a string)
              ) -> np.ndarray: # array with `n_docs` rows, in the caller's document order
         "Spread per-corpus-row results back onto the caller's `n_docs` documents, filling dropped ones with `fill`."
         rows = np.asarray(rows)

@@ -113,7 +113,7 @@ def _window_counts(words, texts, window:int, exact:bool=False) -> tuple[np.ndarr
 def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of all topics' top words
                  texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
                  *,
-                 bow:sp.spmatrix|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix (document counts only)...
+                 bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix (document counts only)...
                  vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
                  window:int|None=None, # None: documents are the units; an int: sliding windows of this many tokens
                  exact:bool=False, # windows only: count true windows instead of reproducing gensim's counts
@@ -178,7 +178,7 @@ def _topic_index(topics) -> tuple[list[str], list[np.ndarray]]:
 def npmi(topics:Sequence[Sequence[str]], # K topics, each a list of words, best first
          texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
          *,
-         bow:sp.spmatrix|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix for document co-occurrence...
+         bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix for document co-occurrence...
          vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
          top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
          window:int|None=None, # None: document co-occurrence; 10: gensim's `c_npmi` sliding window
@@ -374,7 +374,7 @@ def label_agreement(labels:Sequence, # gold label of each document: hashable val
 def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of at least `top_k` words
                     texts:Sequence|None=None, # reference corpus (token lists or whitespace-joined strings), e.g. `corpus.bow_texts`
                     *,
-                    bow:sp.spmatrix|np.ndarray|None=None, # optional bag-of-words matrix for document NPMI...
+                    bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # optional bag-of-words matrix for document NPMI...
                     vocab:Sequence[str]|None=None, # ...with its vocabulary
                     top_n:int=10, # words per topic for NPMI, C_V and inverted RBO
                     top_k:int=25, # words per topic for topic diversity

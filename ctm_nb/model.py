@@ -69,7 +69,11 @@ class InferenceNetwork(nn.Module):
         self.logvar = nn.Linear(hidden_sizes[-1], n_topics)
         self.logvar_bn = nn.BatchNorm1d(n_topics, affine=False)
 
-    def first_layer(self, bow:torch.Tensor|SparseBow, embeddings:torch.Tensor|None=None, fold:bool=False):
+    def first_layer(self,
+                    bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
+                    embeddings:torch.Tensor|None=None, # (B, D) sentence embeddings (None for a bag-of-words model)
+                    fold:bool=False, # multiply A and W_e once (inference) instead of applying them one after the other
+                   ) -> torch.Tensor: # (B, H) pre-activations
         "Pre-activation of the first layer, (B, H): x W_x + (A e + a) W_e + b for CombinedTM (fold: A and W_e multiplied first)."
         if self.inputs == "bow": return bow_linear(bow, self.bow_in) + self.bias_in
         if self.inputs == "zeroshot": return torch.addmm(self.bias_in, embeddings, self.emb_in)
@@ -77,13 +81,18 @@ class InferenceNetwork(nn.Module):
         else: emb = torch.addmm(self.bias_in, self.adapt(embeddings), self.emb_in)
         return bow_linear(bow, self.bow_in) + emb
 
-    def forward(self, bow:torch.Tensor|SparseBow, embeddings:torch.Tensor|None=None, fold:bool=False):
+    def forward(self,
+                bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
+                embeddings:torch.Tensor|None=None, # (B, D) sentence embeddings (None for a bag-of-words model)
+                fold:bool=False, # fold the adapter into the first layer (inference only: no gradient for A)
+               ) -> tuple[torch.Tensor, torch.Tensor]: # μ and log σ², each (B, K)
         "Posterior mean and log-variance, each (B, K), of a batch of documents."
         h = self.dropout(self.hidden(self.first_layer(bow, embeddings, fold)))
         return self.mu_bn(self.mu(h)), self.logvar_bn(self.logvar(h))
 
 # %% ../nbs/03_model.ipynb #cc7fc7d5
-def laplace_prior(alpha:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def laplace_prior(alpha:torch.Tensor, # (K,) Dirichlet concentration parameters, all > 0
+                 ) -> tuple[torch.Tensor, torch.Tensor]: # the prior's mean and variance, each (K,)
     "Mean and variance of the Laplace approximation (softmax basis) of a Dirichlet(`alpha`)."
     k = alpha.shape[-1]
     mean = alpha.log() - alpha.log().mean(-1, keepdim=True)
@@ -139,7 +148,10 @@ class CTMNet(nn.Module):
         self.theta_dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(n_topics, n_labels) if n_labels else None
 
-    def forward(self, bow:torch.Tensor, embeddings:torch.Tensor|None=None) -> dict:
+    def forward(self,
+                bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
+                embeddings:torch.Tensor|None=None, # (B, D) sentence embeddings (None for a bag-of-words model)
+               ) -> dict: # mu, logvar, theta, log_word_dist (and label_logits with a label head)
         "Encode, sample θ with the reparameterisation trick, decode: posterior, θ and log word probabilities."
         mu, logvar = self.encoder(bow, embeddings)
         theta = F.softmax(mu + torch.randn_like(mu) * (0.5 * logvar).exp(), dim=1)
@@ -172,7 +184,12 @@ def theta(self:CTMNet,
 
 
 @patch
-def loss(self:CTMNet, out:dict, bow:torch.Tensor, labels:torch.Tensor|None=None, kl_weight:float=1.0) -> dict:
+def loss(self:CTMNet,
+         out:dict, # what `forward` returned for the batch
+         bow:torch.Tensor|SparseBow, # the batch's word counts, dense or sparse
+         labels:torch.Tensor|None=None, # (B,) class ids, for models with a label head
+         kl_weight:float=1.0, # weight of the KL term (1: the ELBO)
+        ) -> dict: # loss, kl, rec (and label) summed over the batch
     "Batch-summed ELBO terms: `loss` (to minimise), `kl`, `rec` and, with labels, `label` (cross-entropy)."
     kl = gaussian_kl(out["mu"], out["logvar"], self.prior_mean, self.prior_var).sum()
     rec = -bow_log_likelihood(bow, out["log_word_dist"])

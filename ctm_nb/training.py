@@ -22,7 +22,7 @@ __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'Graphe
 # %% ../nbs/04_training.ipynb #b0a1e234
 @contextlib.contextmanager
 def seeded(seed:int|None, # seed for torch's generators (`torch.manual_seed` seeds every device's); None: leave them alone
-           device="cpu", # the device of the run: on a CUDA device, its generator is saved and restored besides the CPU's
+           device:str|torch.device="cpu", # the device of the run: on a CUDA device, its generator is saved and restored besides the CPU's
           ):
     "Run the block with torch's RNGs forked and seeded with `seed` (no-op for None); the CPU's state and `device`'s are restored."
     if seed is None: yield; return
@@ -65,7 +65,9 @@ class History:
     state:TrainState|None=field(default=None, repr=False) # where the run stands, to continue it (see `fit_network`)
     def __len__(self): return len(self.logs)
     def __getitem__(self, i): return self.logs[i]
-    def column(self, name:str) -> list:
+    def column(self,
+               name:str, # an `EpochLog` field, e.g. 'loss' or 'val_loss'
+              ) -> list: # its value at every epoch
         "One field of every epoch, e.g. `history.column('loss')`."
         return [getattr(l, name) for l in self.logs]
 
@@ -212,7 +214,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 kl_weight:float=1.0, # weight of the KL term
                 patience:int=5, # epochs without validation improvement before stopping
                 min_delta:float=0.0, # improvement smaller than this does not count
-                device="auto", # "auto", "cpu", "cuda", "mps" or a torch.device
+                device:str|torch.device="auto", # "auto", "cpu", "cuda", "mps" or a torch.device
                 seed:int|None=None, # seed for shuffling, sampling and dropout (None: not seeded)
                 callbacks:list|tuple=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`

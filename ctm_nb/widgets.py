@@ -10,6 +10,7 @@ import html, numbers, re, shutil, sys, threading, time, warnings
 from dataclasses import dataclass
 from typing import Any
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 import ipywidgets as widgets
 from fastcore.basics import patch
@@ -29,7 +30,7 @@ def in_colab() -> bool:
     "True when running in Google Colab."
     return "google.colab" in sys.modules
 
-def device_summary(device="auto", # "auto", "cpu", "cuda", "cuda:1", "mps"
+def device_summary(device:str|torch.device="auto", # "auto", "cpu", "cuda", "cuda:1", "mps"
                   ) -> str: # e.g. "cuda:0 · Tesla T4 (15 GiB)" or "cpu · 2 threads"
     "A one-line description of the device `device` resolves to, with the GPU's name and memory."
     dev = torch.device(resolve_device(device))
@@ -106,7 +107,7 @@ class TrainingDashboard(widgets.VBox):
     "Train a topic model from controls (model, K, epochs, batch size, learning rate, device) with live loss and topics, in a background thread."
     def __init__(self,
                  docs:list, # the documents (list of str)
-                 embeddings:np.ndarray|None=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
+                 embeddings:ArrayLike|None=None, # their precomputed sentence embeddings (default: computed once, on first Start); name their encoder with embedding_model=
                  model_class:str="CombinedTM", # initial model class, a name in `MODELS`: "CombinedTM", "ZeroShotTM" or "ProdLDA"
                  n_topics:int=10, # initial K
                  epochs:int=100, # initial maximum number of epochs (the model's default)
