@@ -17,11 +17,10 @@ def public_callables():
             if inspect.isfunction(o): found = [(f"{m}.{name}", o)]
             elif inspect.isclass(o):
                 found = [] if issubclass(o, (tuple, Warning)) else [(f"{m}.{name}", o)]   # (a warning class takes a message)
-                for k in dir(o):
-                    f = getattr(o, k)
+                for k in sorted({k for c in o.__mro__ if c.__module__.startswith("ctm_nb.") for k in vars(c) if not k.startswith("_")}):
+                    f = getattr(o, k)   # (the library's classes only: ipywidgets' own attributes warn when read)
                     f = getattr(f, "__func__", f)
-                    if not k.startswith("_") and inspect.isfunction(f) and f.__module__.startswith("ctm_nb."):
-                        found.append((f"{m}.{name}.{k}", f))
+                    if inspect.isfunction(f): found.append((f"{m}.{name}.{k}", f))
             else: found = []
             for n, f in found:
                 if id(f) not in seen: seen.add(id(f)); yield n, f
