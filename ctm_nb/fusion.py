@@ -6,9 +6,10 @@ Docs: https://ctm-nb.github.io/ctm_nb/fusion.html.md"""
 
 # %% ../nbs/02_fusion.ipynb #54f5d589
 from __future__ import annotations
-from collections.abc import Sequence
+from collections.abc import Iterator
 from typing import NamedTuple
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 import torch
 from fastcore.basics import patch
@@ -74,7 +75,8 @@ class Batch(NamedTuple):
     embeddings: torch.Tensor|None # (B, D) float32 sentence embeddings
     labels: torch.Tensor|None # (B,) int64 class ids
 
-def dense_bow(bow:torch.Tensor|SparseBow) -> torch.Tensor:
+def dense_bow(bow:torch.Tensor|SparseBow, # a batch's bag of words: a dense (B, V) tensor or a `SparseBow`
+             ) -> torch.Tensor: # the (B, V) counts (a dense `bow` itself, not a copy)
     "The (B, V) count matrix of a batch's bag of words, whichever form it has."
     return bow.to_dense() if isinstance(bow, SparseBow) else bow
 
@@ -83,10 +85,11 @@ def _torch_to_scipy(t:torch.Tensor):
     "A torch matrix as NumPy or SciPy CSR, without densifying a sparse one; floats other than float32/64 as float32."
     t = t.detach().cpu()
     if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64): t = t.float()   # NumPy has no bf16, SciPy no sparse fp16
+    if t.layout in (torch.sparse_bsr, torch.sparse_bsc): t = t.to_sparse_coo()   # (torch turns blocks into COO, not CSR)
     if t.layout == torch.sparse_coo:
         t = t.coalesce(); (r, c), v = t.indices().numpy(), t.values().numpy()
         return sp.csr_matrix((v, (r, c)), shape=tuple(t.shape))
-    if t.layout in (torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc): t = t.to_sparse_csr()
+    if t.layout == torch.sparse_csc: t = t.to_sparse_csr()
     if t.layout == torch.sparse_csr:
         return sp.csr_matrix((t.values().numpy(), t.col_indices().numpy(), t.crow_indices().numpy()), shape=tuple(t.shape))
     return t.numpy()
@@ -122,9 +125,9 @@ def _check_rows(name, arr, n):
 class TopicData:
     "Bag of words (sparse CSR), sentence embeddings and optional labels of the same documents, batched by index."
     def __init__(self,
-                 bow:sp.spmatrix|np.ndarray|torch.Tensor, # (N, V) word counts: scipy sparse, numpy or torch
-                 embeddings:np.ndarray|torch.Tensor|None=None, # (N, D) sentence embeddings, or None for a bag-of-words-only model
-                 labels:np.ndarray|Sequence[int]|None=None, # (N,) integer class ids 0..C-1, or None
+                 bow:sp.spmatrix|sp.sparray|ArrayLike, # (N, V) word counts: SciPy sparse, NumPy, nested lists or torch (dense or sparse)
+                 embeddings:ArrayLike|None=None, # (N, D) sentence embeddings (as `check_embeddings` takes them), or None for a bag-of-words-only model
+                 labels:ArrayLike|None=None, # (N,) integer class ids 0..C-1, or None
                  n_labels:int|None=None, # number of classes C (default: max(labels)+1)
                 ):
         self.bow = _check_bow(bow)
@@ -172,7 +175,9 @@ def _tensors(self:TopicData, device="cpu"):
     self.device = self.indptr.device   # as tensors name it: "cuda" is "cuda:0" (the current GPU), "cpu:0" is "cpu"
 
 @patch
-def to(self:TopicData, device:str|torch.device) -> TopicData:
+def to(self:TopicData,
+       device:str|torch.device, # where batches are built: "cpu", "cuda", "cuda:1", "mps", or such a `torch.device`
+      ) -> TopicData: # `self`, on `device`
     "Move every array to `device` once (a no-op when already there, however the device is spelled); returns `self`."
     if torch.empty(0, device=device).device != self.device: self._tensors(device)
     return self
@@ -192,7 +197,11 @@ def batch(self:TopicData,
     return Batch(bow, emb, lab)
 
 @patch
-def batch_indices(self:TopicData, batch_size:int, shuffle:bool=False, generator:torch.Generator|None=None) -> list:
+def batch_indices(self:TopicData,
+                  batch_size:int, # documents per batch (a trailing single document joins the batch before it)
+                  shuffle:bool=False, # a random order of the documents (False: in order)
+                  generator:torch.Generator|None=None, # random generator of the shuffle, e.g. seeded (None: torch's global one)
+                 ) -> list: # one tensor of row ids per batch, on the data's device
     "Row ids of each batch; a trailing batch of one document is folded into the previous batch."
     batch_size, n = _check_int("batch_size", batch_size, 1), len(self)
     order = (torch.randperm(n, generator=generator, device=generator.device if generator is not None else "cpu")
@@ -202,14 +211,20 @@ def batch_indices(self:TopicData, batch_size:int, shuffle:bool=False, generator:
     return chunks
 
 @patch
-def batches(self:TopicData, batch_size:int=64, shuffle:bool=False, generator:torch.Generator|None=None,
-            sparse:bool|None=None):
+def batches(self:TopicData,
+            batch_size:int=64, # documents per batch (a trailing single document joins the batch before it)
+            shuffle:bool=False, # a random order of the documents (False: in order)
+            generator:torch.Generator|None=None, # random generator of the shuffle, e.g. seeded (None: torch's global one)
+            sparse:bool|None=None, # `SparseBow` (True) or dense bag of words (False); None: sparse on a CPU only
+           ) -> Iterator[Batch]: # the batches, each document in exactly one
     "Yield `Batch`es of about `batch_size` documents, in order or shuffled with `generator` (`sparse` as in `batch`)."
     for rows in self.batch_indices(batch_size, shuffle, generator): yield self.batch(rows, sparse)
 
 # %% ../nbs/02_fusion.ipynb #163af3df
 @patch
-def subset(self:TopicData, rows:np.ndarray|list) -> TopicData:
+def subset(self:TopicData,
+           rows:ArrayLike, # ids of the documents to keep, in the order wanted
+          ) -> TopicData: # a new `TopicData` of those documents, on the CPU
     "A new `TopicData` holding only documents `rows` (on the CPU)."
     rows = np.asarray(rows)
     if rows.size == 0: raise ValueError("subset needs at least one row: a TopicData holds one document or more.")
