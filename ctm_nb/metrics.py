@@ -149,9 +149,10 @@ def npmi_matrix(counts:np.ndarray, # (R, R) co-occurrence counts from `cooccurre
         return pmi / -np.log(p_ij + eps)
 
 # %% ../nbs/06_metrics.ipynb #5184c435
-def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n") -> list[list[str]]:
-    "Validate topics (non-empty lists of words) and keep the first `top_n` words of each (`name`: the caller's setting)."
-    top_n = _check_int(name, top_n, 1, none_ok=True)
+def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n", all_n:bool=False) -> list[list[str]]:
+    "Validate topics (non-empty lists of words) and keep the first `top_n` words of each (`name`: the caller's setting; `all_n`: each needs `top_n`)."
+    top_n = _check_int(name, top_n, 1, none_ok=not all_n)
+    if all_n: min_words = top_n
     if isinstance(topics, str) or not len(topics): raise ValueError("`topics` must be a non-empty list of word lists")
     out = []
     for k, t in enumerate(topics):
@@ -236,8 +237,7 @@ def topic_diversity(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     top_k:int=25, # words per topic to compare
                    ) -> float: # share of unique words, in (0, 1]
     "Topic diversity (Dieng et al. 2020): unique share of the top-k words of all topics."
-    top_k = _check_int("top_k", top_k, 1)   # (no None here: every topic needs `top_k` words)
-    topics = _topic_lists(topics, top_k, min_words=top_k, name="top_k")
+    topics = _topic_lists(topics, top_k, name="top_k", all_n=True)
     return len(set(chain.from_iterable(topics))) / (top_k * len(topics))
 
 # %% ../nbs/06_metrics.ipynb #97bb0dcf
@@ -279,8 +279,7 @@ def inverted_rbo(topics:Sequence[Sequence[str]], # K >= 2 topics, each a list of
                 ) -> float: # 1 - mean pairwise RBO, in [0, 1]; 1 = no overlap at all
     "Inverted rank-biased overlap: 1 minus the mean extrapolated RBO over all pairs of topics."
     if not 0 < p < 1: raise ValueError(f"`p` must be in (0, 1), got {p}")
-    top_n = _check_int("top_n", top_n, 1)   # (no None here: every topic needs `top_n` words)
-    topics = _topic_lists(topics, top_n, min_words=top_n, name="top_n")
+    topics = _topic_lists(topics, top_n, name="top_n", all_n=True)
     if len(topics) < 2: raise ValueError("inverted RBO compares pairs of topics: pass at least 2")
     for k, t in enumerate(topics): _check_distinct(t, f"topic {k}")
     R = _rbo_pairs(topics, p)

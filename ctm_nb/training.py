@@ -7,6 +7,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/training.html.md"""
 # %% ../nbs/04_training.ipynb #82976ac9
 from __future__ import annotations
 import math, time, contextlib, warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -216,7 +217,7 @@ def fit_network(net:CTMNet, # the model to train (in place)
                 min_delta:float=0.0, # improvement smaller than this does not count
                 device:str|torch.device="auto", # "auto", "cpu", "cuda", "mps" or a torch.device
                 seed:int|None=None, # seed for shuffling, sampling and dropout (None: not seeded)
-                callbacks:list|tuple=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
+                callbacks:Callable|Iterable[Callable]|None=(), # functions called with each `EpochLog` (or one function, or None); returning True stops training
                 vocab:list|None=None, # vocabulary, to report the current top words in each `EpochLog`
                 progress:bool=True, # show a progress bar
                 resume:History|None=None, # the `History` of an earlier run of `net` on the same data: continue it
