@@ -126,39 +126,6 @@ def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits"
     if seed >= below: raise ValueError(f"seed must be below 2**{below.bit_length() - 1} ({why}), got {seed}.")
     return int(seed)
 
-# %% ../nbs/00_data.ipynb #913dff2c
-def _type_name(anno) -> str:
-    "An annotation written as nbdev's `show_doc` writes it."
-    return inspect.formatannotation(ann_parts(anno)[0]).removeprefix("typing.").strip("'")
-
-def _param_section(f) -> str:
-    "The numpydoc Parameters (and, for a function, Returns) sections of `f`, from its docments; '' when it has neither."
-    dm = docments(f, full=True, args_kwargs=True)
-    params = [f"{k} : {_type_name(v['anno'])}" + (f"\n    {v['docment']}" if v["docment"] else "")
-              for k, v in dm.items() if k not in ("self", "cls", "return")]
-    res = "\n\nParameters\n----------\n" + "\n".join(params) if params else ""
-    ret = dm.get("return", {})
-    if not inspect.isclass(f) and ret.get("anno", inspect.Parameter.empty) is not inspect.Parameter.empty:
-        res += f"\n\nReturns\n-------\n{_type_name(ret['anno'])}" + (f"\n    {ret['docment']}" if ret["docment"] else "")
-    return res
-
-def _add_param_docs(g:dict):
-    "Append Parameters sections to the docstrings of the functions, classes and methods named in `g['__all__']`."
-    if sys.flags.optimize >= 2: return   # python -OO: no docstrings, on purpose
-    for name in g.get("__all__", ()):
-        o = g[name]
-        if inspect.isfunction(o): fs = [o]
-        elif inspect.isclass(o):   # the class (its constructor, or a dataclass's fields; not a NamedTuple's) and its methods
-            fs = ([] if issubclass(o, tuple) else [o]) + [getattr(m, "__func__", m) for k in vars(o) if not k.startswith("_")
-                                                          for m in [getattr(o, k)]]   # a classmethod's function is __func__
-        else: continue
-        for f in fs:
-            if not (inspect.isfunction(f) or inspect.isclass(f)): continue   # properties, constants
-            try: sec = _param_section(f)
-            except (OSError, TypeError, ValueError, SyntaxError): continue   # no source or signature to read (e.g. no .py files)
-            if not (f.__doc__ or "").endswith(sec): f.__doc__ = (f.__doc__ or "") + sec   # once, also for a shared method
-
-
 # %% ../nbs/00_data.ipynb #a10b9272
 def _build_vocab(tokens, vocab_size):
     "The `vocab_size` most frequent tokens of at least 2 characters, ties broken alphabetically, sorted."
@@ -379,6 +346,39 @@ def load_bbc() -> tuple[list[str], list[str]]: # texts and their section labels 
     files = sorted(d.glob("*/*.txt"), key=lambda p: (p.parent.name, p.name))
     return [_read_text(f) for f in files], [f.parent.name for f in files]
 
+# %% ../nbs/00_data.ipynb #913dff2c
+def _type_name(anno) -> str:
+    "An annotation written as nbdev's `show_doc` writes it."
+    return inspect.formatannotation(ann_parts(anno)[0]).removeprefix("typing.").strip("'")
+
+def _param_section(f) -> str:
+    "The numpydoc Parameters (and, for a function, Returns) sections of `f`, from its docments; '' when it has neither."
+    dm = docments(f, full=True, args_kwargs=True)
+    params = [f"{k} : {_type_name(v['anno'])}" + (f"\n    {v['docment']}" if v["docment"] else "")
+              for k, v in dm.items() if k not in ("self", "cls", "return")]
+    res = "\n\nParameters\n----------\n" + "\n".join(params) if params else ""
+    ret = dm.get("return", {})
+    if not inspect.isclass(f) and ret.get("anno", inspect.Parameter.empty) is not inspect.Parameter.empty:
+        res += f"\n\nReturns\n-------\n{_type_name(ret['anno'])}" + (f"\n    {ret['docment']}" if ret["docment"] else "")
+    return res
+
+def _add_param_docs(g:dict):
+    "Append Parameters sections to the docstrings of the functions, classes and methods named in `g['__all__']`."
+    if sys.flags.optimize >= 2: return   # python -OO: no docstrings, on purpose
+    for name in g.get("__all__", ()):
+        o = g[name]
+        if inspect.isfunction(o): fs = [o]
+        elif inspect.isclass(o):   # the class (its constructor, or a dataclass's fields; not a NamedTuple's) and its methods
+            fs = ([] if issubclass(o, tuple) else [o]) + [getattr(m, "__func__", m) for k in vars(o) if not k.startswith("_")
+                                                          for m in [getattr(o, k)]]   # a classmethod's function is __func__
+        else: continue
+        for f in fs:
+            if not (inspect.isfunction(f) or inspect.isclass(f)): continue   # properties, constants
+            try: sec = _param_section(f)
+            except (OSError, TypeError, ValueError, SyntaxError): continue   # no source or signature to read (e.g. no .py files)
+            if not (f.__doc__ or "").endswith(sec): f.__doc__ = (f.__doc__ or "") + sec   # once, also for a shared method
+
+
 # %% ../nbs/00_data.ipynb #d2d350f1
-_add_param_docs(globals())   # parameters in help() (see above)
+_add_param_docs(globals())   # parameters in help(), as above
 
