@@ -91,6 +91,7 @@ class LDA:
         if labels is not None:
             warnings.warn("LDA is unsupervised and ignores `labels` in fit; pass them to `evaluate(labels=...)` to score "
                           "how well the topics recover them.", stacklevel=2)
+        _say_dropped(corpus, "are left out of training")   # (as the CTM classes say it: rows of doc_topic are corpus.kept)
         model = self._estimator()
         t0 = time.perf_counter()
         theta = model.fit_transform(corpus.bow)

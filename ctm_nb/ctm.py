@@ -319,7 +319,7 @@ def _embed(self:CTM, docs:list, cache_dir=None, progress:bool|None=None) -> np.n
     "Embeddings of `docs` made by the encoder of the training embeddings; a ValueError when it is unknown, an OSError when it cannot be loaded."
     if self.encoder is None:
         raise ValueError(f"this {type(self).__name__} does not know the encoder of its training embeddings (fit was given "
-                         "them, or they came from a Python function, which `save` cannot store), so it cannot embed new "
+                         "them, or they came from a Python function or a SentenceTransformer object, which `save` cannot store), so it cannot embed new "
                          "documents the same way: pass `embeddings=` for them, made by that same encoder (or, if you "
                          "know it, name it: `tm.encoder = 'all-MiniLM-L6-v2'`, or embedding_model= before fit).")
     try: return embed(list(docs), self.encoder, max_seq_length=self.max_seq_length, device=self.device,
@@ -451,6 +451,12 @@ def _absent_words(topics, top_n, bow, vocab) -> list:
     df, col = np.diff(sp.csc_matrix(bow).indptr), {w: i for i, w in enumerate(vocab)}   # documents holding each word
     return list(dict.fromkeys(w for t in topics for w in t[:top_n] if df[col[w]] == 0))
 
+def _with_words(corpus) -> Corpus:
+    "A corpus of every document (`min_words=0`) cut to those with a vocabulary word, as `min_words=1` leaves it; maybe none."
+    rows, empty = np.flatnonzero(np.diff(corpus.bow.indptr)), np.flatnonzero(np.diff(corpus.bow.indptr) == 0)
+    return Corpus([corpus.texts[i] for i in rows], [corpus.bow_texts[i] for i in rows], rows, empty, corpus.vocab,
+                  corpus.bow[rows], corpus.n_docs, {**corpus.cleaning, "min_words": 1})
+
 @patch
 def evaluate(self:CTM,
              docs:Sequence[str]|None=None, # reference documents (default: the training corpus)
@@ -472,12 +478,13 @@ def evaluate(self:CTM,
         corpus, theta = self.corpus, self.doc_topic
     else:
         docs = _as_docs(docs)   # positions, not pandas labels, pick the kept documents below
-        corpus, theta = self._clean_for_model(docs, 1), None
+        corpus, theta = _with_words(self._clean_for_model(docs, 0)), None   # (none, for documents in another language)
     topics = self.topics(max(top_n, top_k))
     absent = _absent_words(topics, top_n, corpus.bow, self.vocab)
     if absent:   # coherence is undefined for them; the other scores do not need the reference corpus
         shown = ", ".join(map(repr, absent[:20])) + (" ..." if len(absent) > 20 else "")
-        where = "the model's documents" if docs is None else "these documents"
+        where = ("the model's documents" if docs is None else "these documents" if len(corpus) else
+                 "these documents (none of them has a word of the model's vocabulary)")
         warnings.warn(f"{len(absent)} topic word(s) never occur in {where}"
                       f": {shown}. NPMI and C_V are undefined for them, so npmi_window, npmi_doc and c_v are NaN; "
                       "score coherence on a larger reference corpus (e.g. the training documents).", stacklevel=2)
@@ -489,16 +496,19 @@ def evaluate(self:CTM,
         theta = self.transform(docs, embeddings=embeddings)                         # every document is scored
         res.update(label_agreement(labels, theta.argmax(1)))
         return res
+    labels = _rows_for(corpus, labels, "labels", kept_rows=docs is None)   # (one per document given: checked here)
+    if docs is not None and len(corpus) < corpus.n_docs:
+        n, k = corpus.n_docs, len(corpus)
+        warnings.warn((f"NMI, AMI and purity score {k} of the {n} documents: the other {n - k} have no word" if k else
+                       f"NMI, AMI and purity are NaN: none of the {n} documents has a word") + " of the model's vocabulary"
+                      + (" (a ZeroShotTM scores them too when given one embedding per document, or none)"
+                         if self.inputs == "zeroshot" else "") + ".", stacklevel=2)
+        if not k: return {**res, "nmi": math.nan, "ami": math.nan, "purity": math.nan}
     if theta is None:
         kept = [docs[i] for i in corpus.kept]
         theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
                  self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings", False)))
-    if docs is not None and len(corpus) < corpus.n_docs and len(labels) == corpus.n_docs:   # (not for labels of the kept
-        warnings.warn(f"NMI, AMI and purity score {len(corpus)} of the {corpus.n_docs} documents: the other "   # ones only)
-                      f"{corpus.n_docs - len(corpus)} have no word of the model's vocabulary"
-                      + (" (a ZeroShotTM scores them too when given one embedding per document, or none)"
-                         if self.inputs == "zeroshot" else "") + ".", stacklevel=2)
-    res.update(label_agreement(_rows_for(corpus, labels, "labels", kept_rows=docs is None), theta.argmax(1)))
+    res.update(label_agreement(labels, theta.argmax(1)))
     return res
 
 # %% ../nbs/05_ctm.ipynb #f4aea038

@@ -46,8 +46,8 @@ def _english_stopwords():
     return ENGLISH_STOP_WORDS
 
 def resolve_stopwords(stopwords:str|Iterable[str]|None, # "english", None (no stopwords) or an iterable of words
-                     ) -> frozenset: # the stopwords, lowercased
-    "Turn a stopword specification into a frozenset of lowercase words."
+                     ) -> frozenset: # the stopwords, lowercased (accents composed, as in the documents)
+    "Turn a stopword specification into a frozenset of lowercase words, written as cleaned documents write them."
     if stopwords is None: return frozenset()
     if isinstance(stopwords, str):
         if stopwords.lower() == "english": return _english_stopwords()
@@ -60,7 +60,7 @@ def resolve_stopwords(stopwords:str|Iterable[str]|None, # "english", None (no st
     for i, w in enumerate(words):
         if not isinstance(w, str):
             raise TypeError(f"stopwords must contain strings; item {i} is a {type(w).__name__} ({w!r}).")
-    return frozenset(w.lower() for w in words)
+    return frozenset(unicodedata.normalize("NFC", w.lower()) for w in words)   # (documents' accents are composed too)
 
 # %% ../nbs/00_data.ipynb #0e57517f
 _PUNCT = str.maketrans(string.punctuation, " " * len(string.punctuation))
@@ -100,7 +100,8 @@ def _as_docs(docs, name="docs"):
                         f"{type(docs).__name__}; an iterator or generator can be wrapped with list(...).")
     for i, d in enumerate(docs):
         if not isinstance(d, str):
-            hint = " (a missing value? fill it first, e.g. series.fillna(''))" if d is None or isinstance(d, float) else ""
+            missing = d is None or isinstance(d, float) or type(d).__name__ in ("NAType", "NaTType")   # (pandas' NA, NaT)
+            hint = " (a missing value? fill it first, e.g. series.fillna(''))" if missing else ""
             raise TypeError(f"{name}[{i}] is a {type(d).__name__}, not a str{hint}: every document must be a string.")
     return docs
 

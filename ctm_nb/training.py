@@ -8,7 +8,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/training.html.md"""
 from __future__ import annotations
 import math, time, contextlib, warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -67,9 +67,11 @@ class History:
     def __len__(self): return len(self.logs)
     def __getitem__(self, i): return self.logs[i]
     def column(self,
-               name:str, # an `EpochLog` field, e.g. 'loss' or 'val_loss'
+               name:str, # an `EpochLog` field, e.g. 'loss' or 'valid_loss'
               ) -> list: # its value at every epoch
         "One field of every epoch, e.g. `history.column('loss')`."
+        if name not in (names := [f.name for f in fields(EpochLog)]):
+            raise ValueError(f"no column {name!r} in a History: its columns are the EpochLog fields {names}.")
         return [getattr(l, name) for l in self.logs]
 
 # %% ../nbs/04_training.ipynb #ff34edf5
