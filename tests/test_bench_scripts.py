@@ -1,4 +1,4 @@
-"Smoke tests of the bench scripts (speed, npmi_study, profile_step, graph_variants, blas_path) on a small 20 Newsgroups sample (their full runs take minutes)."
+"Smoke tests of the bench scripts (speed, npmi_study, profile_step, manual_step, graph_variants, blas_path) on a small 20 Newsgroups sample (their full runs take minutes)."
 import importlib.util, json, sys
 from pathlib import Path
 import numpy as np
@@ -72,6 +72,18 @@ def test_profile_step(sample_embeddings, tmp_path):
     assert "aten::addmm" in names and any("adam" in k.lower() for k in names)   # the adapter and the optimizer step
     md = (tmp_path / "profile_step_cpu.md").read_text()
     assert "| operator | calls per step | ms per step | share |" in md and "batch 8" in md and "Wall time per step" in md
+
+def test_manual_step(sample_embeddings, tmp_path):
+    "The hand-written step is the autograd step's maths: same loss, gradients and running statistics, one epoch alike."
+    ms = load("manual_step")
+    res = ms.main(["--n-docs", "300", "--batch-size", "8", "--steps", "3", "--rounds", "1", "--embeddings-file",
+                   sample_embeddings, "--out", str(tmp_path)])
+    a, b = res["first_loss"]
+    assert abs(a - b) <= 1e-5 * abs(a) and res["max_grad_diff_rel"] < 1e-5 and res["max_running_stat_diff"] < 1e-5
+    assert res["epoch_max_loss_diff_rel"] < 1e-2 and list(res["median_ms"]) == ["autograd", "by hand"]
+    assert all(v > 0 for v in res["median_ms"].values()) and all(v > 10 for v in res["aten_ops_per_step"].values())
+    md = (tmp_path / "manual_step.md").read_text()
+    assert "| by hand |" in md and "**Same maths.**" in md and json.loads((tmp_path / "manual_step.json").read_text())
 
 def test_graph_variants_on_cpu(sample_embeddings, tmp_path):
     "The step variants run (eagerly, on a CPU); the dense gather computes exactly the library step, so β is identical."
