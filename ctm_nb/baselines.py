@@ -16,8 +16,8 @@ from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_seed
-from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _check_float, _say_dropped, _jsonable,
+from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_seed
+from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _say_dropped, _jsonable,
                         _model_config, _read_weights, _write_model_folder)
 
 # %% auto #0

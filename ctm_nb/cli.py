@@ -165,7 +165,7 @@ def _train_and_report(docs, labels, args, t0):
             tm.fit(docs)
     except (TypeError, ValueError, RuntimeError) as e: raise ValueError(_as_options(str(e))) from None
     secs = time.time() - t0   # reading, embedding and training: config.json's train_seconds
-    metrics = write_report(tm, docs, args.out, labels, settings=vars(args), train_seconds=round(secs, 1))
+    metrics = write_report(tm, docs, args.out, labels, settings=vars(args), train_seconds=round(secs, 3))
     print(f"\n{type(tm).__name__}: {tm.n_topics} topics from {_documents(tm.corpus)}, {_run_text(tm.history)}; "
           f"trained in {secs:.0f} s\n")
     if len(tm.corpus.dropped):

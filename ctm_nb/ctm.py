@@ -16,7 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_seed, _random_kept
+from .data import (Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_seed,
+                         _random_kept)
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
@@ -75,17 +76,6 @@ class CTM:
         return f"{type(self).__name__}(n_topics={self.n_topics}, model_type={self.model_type!r}, {state})"
 
 # %% ../nbs/05_ctm.ipynb #eee12b3e
-def _check_float(name, value, lo, hi=None, lo_open=False):   # in [lo, hi), or (lo, hi) with lo_open
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value}.")
-    below = value <= lo if lo_open else value < lo
-    above = hi is not None and value >= hi
-    if below or above:
-        span = (f"in {'(' if lo_open else '['}{lo}, {hi})" if hi is not None
-                else f"{'greater than' if lo_open else 'at least'} {lo}")
-        raise ValueError(f"{name} must be {span}, got {value}.")
-
 @patch
 def _check_hparams(self:CTM):
     "Check every hyperparameter's type and range; raise a TypeError/ValueError that names it."

@@ -12,6 +12,7 @@ import gc
 import heapq
 import importlib.util
 import inspect
+import math
 import random
 import string
 import sys
@@ -126,6 +127,22 @@ def _check_seed(seed, below:int=2**64, why:str="torch's generators take 64 bits"
     _check_int("seed", seed, 0)
     if seed >= below: raise ValueError(f"seed must be below 2**{below.bit_length() - 1} ({why}), got {seed}.")
     return int(seed)
+
+def _check_float(name:str, # the parameter's name, as the caller wrote it
+                 value, # the value to check
+                 lo:float, # the smallest value allowed (excluded with `lo_open`)
+                 hi:float|None=None, # the first value too large (None: no ceiling)
+                 lo_open:bool=False, # refuse `lo` itself: (lo, hi) instead of [lo, hi)
+                ) -> float:
+    "`value` as a Python float in [lo, hi) (or (lo, hi)), or a TypeError (not a number) / ValueError (NaN, inf, out of range)."
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value}.")
+    if (value <= lo if lo_open else value < lo) or (hi is not None and value >= hi):
+        span = (f"in {'(' if lo_open else '['}{lo}, {hi})" if hi is not None
+                else f"{'greater than' if lo_open else 'at least'} {lo}")
+        raise ValueError(f"{name} must be {span}, got {value}.")
+    return float(value)
 
 # %% ../nbs/00_data.ipynb #a10b9272
 def _build_vocab(tokens, vocab_size):

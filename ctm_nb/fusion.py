@@ -185,10 +185,12 @@ def to(self:TopicData,
 # %% ../nbs/02_fusion.ipynb #4f878ffb
 @patch
 def batch(self:TopicData,
-          rows:torch.Tensor, # row ids on the data's device
+          rows:torch.Tensor|ArrayLike, # 1-D row ids: a tensor (used as it is when on the data's device), a list or a NumPy array
           sparse:bool|None=None, # `SparseBow` (True) or dense bag of words (False); None: sparse on a CPU only
          ) -> Batch:
     "The `Batch` of documents `rows`."
+    rows = torch.as_tensor(rows, device=self.device)   # (no copy of a tensor already there: the training loop's case)
+    if rows.ndim != 1: raise ValueError(f"rows must be a 1-D list of row ids, e.g. [0, 2, 5], got shape {tuple(rows.shape)}.")
     if sparse is None: sparse = self.device.type == "cpu"
     bow = (sparse_rows(self.indptr, self.indices, self.values, rows, self.vocab_size) if sparse else
            gather_rows(self.indptr, self.indices, self.values, rows, self.vocab_size, self.max_row_nnz))
@@ -227,16 +229,19 @@ def subset(self:TopicData,
           ) -> TopicData: # a new `TopicData` of those documents, on the CPU
     "A new `TopicData` holding only documents `rows` (on the CPU)."
     rows = np.asarray(rows)
+    if rows.ndim != 1: raise ValueError(f"rows must be a 1-D list of row ids, e.g. [0, 2, 5], got shape {rows.shape}.")
     if rows.size == 0: raise ValueError("subset needs at least one row: a TopicData holds one document or more.")
     return TopicData(self.bow[rows], None if self.embeddings is None else self.embeddings[rows],
                      None if self.labels is None else self.labels[rows], self.n_labels or None)
 
 def _valid_count(n:int, # documents to split
-                validation_split:float, # a share (< 1) or a count (>= 1) of them
+                validation_split:float, # a share in (0, 1) or a count (>= 1) of them
                ) -> int: # how many `split` holds out for validation
     "The number of validation documents `split` takes, or a ValueError when the split would leave a side too small."
     if not np.isfinite(validation_split):
         raise ValueError(f"validation_split must be a finite share or count, got {validation_split}.")
+    if validation_split <= 0:
+        raise ValueError(f"validation_split must be a share in (0, 1) or a count >= 1 of the documents to hold out, got {validation_split}.")
     n_valid = int(round(validation_split * n)) if validation_split < 1 else int(validation_split)
     if not 1 <= n_valid <= n - 2:
         raise ValueError(f"validation_split={validation_split} leaves {n_valid} validation and {n - n_valid} training documents "
@@ -245,7 +250,7 @@ def _valid_count(n:int, # documents to split
 
 @patch
 def split(self:TopicData,
-          validation_split:float=0.1, # the share (< 1) or the number (>= 1) of documents held out
+          validation_split:float=0.1, # the share in (0, 1) or the number (>= 1) of documents held out
           seed:int|None=None, # seed of the random split (None: unseeded)
          ) -> tuple: # (train, valid) TopicData
     "Split into (train, valid) with a `validation_split` share (or count) of the documents held out at random."

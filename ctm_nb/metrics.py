@@ -6,6 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/metrics.html.md"""
 
 # %% ../nbs/06_metrics.ipynb #306df628
 from __future__ import annotations
+from collections.abc import Mapping
 from itertools import chain
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +24,14 @@ __all__ = ['cooccurrence', 'npmi_matrix', 'npmi', 'c_v', 'random_topics', 'topic
 def _as_tokens(texts) -> list[list[str]]:
     "Token lists from whitespace-joined strings or from token lists."
     if isinstance(texts, str): raise ValueError("`texts` must be a list of documents, not one string")
-    return [t.split() if isinstance(t, str) else [str(w) for w in t] for t in texts]   # (topic words are compared as str)
+    return [t.split() if isinstance(t, str) else _token_list(t, i) for i, t in enumerate(texts)]
+
+def _token_list(t, i:int) -> list[str]:
+    "Text `i`, given as tokens, as a list of str (topic words are compared as str); a TypeError for a missing value."
+    if t is None or isinstance(t, float) or type(t).__name__ in ("NAType", "NaTType"):   # (pandas' NA, NaT)
+        raise TypeError(f"texts[{i}] is a {type(t).__name__}, not a str or a list of tokens (a missing value? fill it "
+                        "first, e.g. series.fillna('')): every text must be a string or a list of tokens.")
+    return [str(w) for w in t]
 
 def _encode(tokens:list[list[str]], index:dict) -> tuple[np.ndarray, np.ndarray]:
     "All tokens as one id array (-1 for words outside `index`), plus each text's length."
@@ -44,6 +52,10 @@ def _check_found(words, counts):
 def _vocab_columns(vocab) -> dict[str, int]:
     "Each word's column in `bow`: words are compared as text, like topic words and tokens, and each may appear once."
     if isinstance(vocab, str): raise ValueError("`vocab` must be a list of words, one per column of `bow`, not one string")
+    if isinstance(vocab, Mapping):   # its keys' order is not the column order
+        raise ValueError("`vocab` is a mapping, whose order is not the column order of `bow`: pass the words in column "
+                         "order, e.g. `cv.get_feature_names_out()` for a scikit-learn CountVectorizer (not its "
+                         "`vocabulary_`), or `[d[i] for i in range(len(d))]` for a gensim Dictionary `d`.")
     col = {}
     for i, w in enumerate(map(str, vocab)):
         if col.setdefault(w, i) != i:
@@ -114,7 +126,7 @@ def cooccurrence(words:Sequence[str], # the words to count, e.g. the union of al
                  texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
                  *,
                  bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix (document counts only)...
-                 vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
+                 vocab:Sequence[str]|None=None, # ...with its vocabulary: the words in column order (a list, not a word -> column dict)
                  window:int|None=None, # None: documents are the units; an int: sliding windows of this many tokens
                  exact:bool=False, # windows only: count true windows instead of reproducing gensim's counts
                 ) -> tuple[np.ndarray, int]: # (C, N): C[i, j] units containing words i and j (C[i, i]: word i), N units
@@ -158,7 +170,9 @@ def _topic_lists(topics, top_n:int|None=None, min_words:int=1, name:str="top_n",
     for k, t in enumerate(topics):
         if isinstance(t, str): raise ValueError(f"topic {k} is a string; pass a list of words, e.g. {t.split()[:3]}")
         t = [str(w) for w in t][:top_n]
-        if len(t) < min_words: raise ValueError(f"topic {k} has {len(t)} word(s); this measure needs at least {min_words}")
+        if len(t) < min_words:
+            fix = f" ({name}={top_n}): pass a smaller {name} or longer topics" if all_n else ""   # (all_n: the floor is the setting)
+            raise ValueError(f"topic {k} has {len(t)} word(s); this measure needs at least {min_words}{fix}")
         out.append(t)
     return out
 
@@ -180,7 +194,7 @@ def npmi(topics:Sequence[Sequence[str]], # K topics, each a list of words, best 
          texts:Sequence|None=None, # reference corpus: list of token lists or of whitespace-joined strings
          *,
          bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # or a (documents, V) bag-of-words matrix for document co-occurrence...
-         vocab:Sequence[str]|None=None, # ...with its vocabulary, one word per column
+         vocab:Sequence[str]|None=None, # ...with its vocabulary: the words in column order (a list, not a word -> column dict)
          top_n:int|None=10, # score the first `top_n` words of each topic (None: all)
          window:int|None=None, # None: document co-occurrence; 10: gensim's `c_npmi` sliding window
          eps:float=1e-12, # smoothing inside the logarithms (gensim's value)
@@ -227,10 +241,11 @@ def random_topics(vocab:Sequence[str], # the vocabulary to draw from
                   seed:int=0, # random seed, for a reproducible baseline
                  ) -> list[list[str]]: # K lists of `n_words` words
     "Random topics: the chance baseline for coherence."
-    vocab = list(vocab)
-    if n_words > len(vocab): raise ValueError(f"n_words={n_words} is larger than the vocabulary ({len(vocab)} words)")
+    n_topics, n_words = _check_int("n_topics", n_topics, 1), _check_int("n_words", n_words, 1)
+    words = list(dict.fromkeys(vocab))   # distinct: a word listed twice is drawn at most once, and not twice as often
+    if n_words > len(words): raise ValueError(f"n_words={n_words} is larger than the vocabulary ({len(words)} distinct words)")
     rng = np.random.default_rng(seed)
-    return [[vocab[i] for i in rng.choice(len(vocab), n_words, replace=False)] for _ in range(n_topics)]
+    return [[words[i] for i in rng.choice(len(words), n_words, replace=False)] for _ in range(n_topics)]
 
 # %% ../nbs/06_metrics.ipynb #d8458ffc
 def topic_diversity(topics:Sequence[Sequence[str]], # K topics, each a list of at least `top_k` words
@@ -374,7 +389,7 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     texts:Sequence|None=None, # reference corpus (token lists or whitespace-joined strings), e.g. `corpus.bow_texts`
                     *,
                     bow:sp.spmatrix|sp.sparray|np.ndarray|None=None, # optional bag-of-words matrix for document NPMI...
-                    vocab:Sequence[str]|None=None, # ...with its vocabulary
+                    vocab:Sequence[str]|None=None, # ...with its vocabulary: the words in column order (a list, not a word -> column dict)
                     top_n:int=10, # words per topic for NPMI, C_V and inverted RBO
                     top_k:int=25, # words per topic for topic diversity
                    ) -> dict[str, float]: # npmi_window, npmi_doc, c_v (NaN without their corpus), topic_diversity, inverted_rbo (NaN for one topic)

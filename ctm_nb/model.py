@@ -55,8 +55,13 @@ class InferenceNetwork(nn.Module):
         super().__init__()
         if inputs not in INPUTS: raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}.")
         if activation not in ACTIVATIONS: raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}.")
-        if not hidden_sizes: raise ValueError("hidden_sizes needs at least one layer width, e.g. (100, 100).")
-        self.inputs, h = inputs, hidden_sizes[0]
+        if not isinstance(hidden_sizes, (tuple, list)) or not hidden_sizes:
+            raise ValueError(f"hidden_sizes must be a non-empty tuple of layer widths, e.g. (100, 100) or (100,), got {hidden_sizes!r}.")
+        hidden_sizes = [_check_int("each of hidden_sizes", w, 1) for w in hidden_sizes]
+        vocab_size = _check_int("vocab_size", vocab_size, 1, " Pass the number of vocabulary words (the bag of words' columns).")
+        embedding_dim = 0 if inputs == "bow" else _check_int("embedding_dim", embedding_dim, 1,   # (a "bow" encoder reads none)
+            f' A {inputs!r} network reads sentence embeddings of that size: pass their width (384 for MiniLM), or use inputs="bow".')
+        self.inputs, self.vocab_size, self.embedding_dim, h = inputs, vocab_size, embedding_dim, hidden_sizes[0]
         fan_in = dict(combined=2 * vocab_size, zeroshot=embedding_dim, bow=vocab_size)[inputs]
         if inputs != "zeroshot": self.bow_in = _uniform(vocab_size, h, fan_in=fan_in)   # W_x, a row per word
         if inputs == "combined": self.adapt = nn.Linear(embedding_dim, vocab_size)      # A, a
@@ -76,6 +81,9 @@ class InferenceNetwork(nn.Module):
                    ) -> torch.Tensor: # (B, H) pre-activations
         "Pre-activation of the first layer, (B, H): x W_x + (A e + a) W_e + b for CombinedTM (fold: A and W_e multiplied first)."
         if self.inputs == "bow": return bow_linear(bow, self.bow_in) + self.bias_in
+        if embeddings is None:
+            raise ValueError(f'this {self.inputs!r} network reads sentence embeddings: pass them, net(bow, embeddings) '
+                             '(a network built with inputs="bow" reads the bag of words alone).')
         if self.inputs == "zeroshot": return torch.addmm(self.bias_in, embeddings, self.emb_in)
         if fold: emb = torch.addmm(self.bias_in + self.adapt.bias @ self.emb_in, embeddings, self.adapt.weight.t() @ self.emb_in)
         else: emb = torch.addmm(self.bias_in, self.adapt(embeddings), self.emb_in)
@@ -109,6 +117,7 @@ def decode(theta:torch.Tensor, # (B, K) topic proportions
           ) -> torch.Tensor: # (B, V) log-probabilities of the words
     "Log word distribution of each document under the prodLDA or LDA decoder."
     if model_type == "prodLDA": return F.log_softmax(bn(theta @ beta), dim=1)
+    if model_type != "LDA": raise ValueError(f"model_type must be one of {DECODERS}, got {model_type!r}.")
     return (theta @ F.softmax(bn(beta), dim=1)).clamp_min(1e-10).log()
 
 # %% ../nbs/03_model.ipynb #51526f9d
@@ -125,7 +134,7 @@ class CTMNet(nn.Module):
     "The whole VAE: inference network, Laplace prior, topic-word matrix β and decoder."
     def __init__(self,
                  vocab_size:int, # V, words in the vocabulary
-                 embedding_dim:int, # D, size of the sentence embeddings (0 for `inputs="bow"`)
+                 embedding_dim:int, # D, size of the sentence embeddings (ignored for `inputs="bow"`: 0 will do)
                  n_topics:int, # K, number of topics
                  inputs:str="combined", # encoder input: "combined", "zeroshot" or "bow"
                  model_type:str="prodLDA", # decoder: "prodLDA" or "LDA"
@@ -140,11 +149,12 @@ class CTMNet(nn.Module):
         n_topics = _check_int("n_topics", n_topics, 2)
         self.n_topics, self.model_type = n_topics, model_type
         self.encoder = InferenceNetwork(vocab_size, embedding_dim, n_topics, inputs, hidden_sizes, activation, dropout)
+        self.vocab_size, self.embedding_dim = self.encoder.vocab_size, self.encoder.embedding_dim   # the checked sizes, plain ints
         mean, var = laplace_prior(torch.ones(n_topics))
         self.prior_mean = nn.Parameter(mean, requires_grad=learn_priors)
         self.prior_var = nn.Parameter(var, requires_grad=learn_priors)
-        self.beta = nn.Parameter(nn.init.xavier_uniform_(torch.empty(n_topics, vocab_size)))
-        self.beta_bn = nn.BatchNorm1d(vocab_size, affine=False)
+        self.beta = nn.Parameter(nn.init.xavier_uniform_(torch.empty(n_topics, self.vocab_size)))
+        self.beta_bn = nn.BatchNorm1d(self.vocab_size, affine=False)
         self.theta_dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(n_topics, n_labels) if n_labels else None
 
@@ -175,6 +185,7 @@ def theta(self:CTMNet,
           n_samples:int=0, # 0: softmax of the posterior mean; n > 0: the mean of n posterior draws
          ) -> torch.Tensor: # (B, K) topic proportions, rows sum to 1
     "Topic proportions (B, K): softmax of the posterior mean (`n_samples=0`), or the mean of `n_samples` draws."
+    n_samples = _check_int("n_samples", n_samples, 0, " 0 gives the softmax of the posterior mean, n > 0 the mean of n draws.")
     with torch.no_grad():
         mu, logvar = self.encoder(bow, embeddings, fold=not self.training)
         if n_samples == 0: return F.softmax(mu, dim=1)

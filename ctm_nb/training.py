@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .fusion import TopicData
 from .model import CTMNet
 from .embeddings import resolve_device
-from .data import _check_int, _check_seed
+from .data import _check_int, _check_float, _check_seed
 
 # %% auto #0
 __all__ = ['EPOCH_WORDS', 'seeded', 'EpochLog', 'TrainState', 'History', 'GraphedStep', 'run_epoch', 'top_words', 'fit_network']
@@ -186,6 +186,7 @@ def top_words(net:CTMNet, # the network
               n_words:int=EPOCH_WORDS, # words per topic
              ) -> list: # K lists of words, best first
     "The `n_words` highest-weight words of each topic of `net` (rows of β); all of them when the vocabulary is smaller."
+    _check_int("n_words", n_words, 1)
     idx = net.beta.detach().topk(min(n_words, net.beta.shape[1]), dim=1).indices.cpu().numpy()
     return [[vocab[j] for j in row] for row in idx]
 
@@ -195,6 +196,20 @@ def _check_cuda_graph(cuda_graph:bool|None, dev:torch.device):
     if cuda_graph and dev.type != "cuda":
         raise ValueError(f"cuda_graph=True needs a CUDA device, but training runs on {dev}: leave cuda_graph=None "
                          "(graphs on CUDA, eager elsewhere) or pass device='cuda'.")
+
+def _check_fits(net:CTMNet, data:TopicData, name:str):
+    "A ValueError when `data` (the argument `name`) has other sizes than `net` was built for, or labels it has no class for."
+    if data.vocab_size != net.vocab_size:
+        raise ValueError(f"{name} has {data.vocab_size} vocabulary words (bag-of-words columns) but the network was built for "
+                         f"{net.vocab_size}: build it for this data, CTMNet({data.vocab_size}, {data.embedding_dim}, ...), "
+                         "or count the documents with the network's vocabulary.")
+    if net.encoder.inputs != "bow" and data.embedding_dim != net.embedding_dim:
+        has = f"{data.embedding_dim}-d sentence embeddings" if data.embedding_dim else "no sentence embeddings"
+        raise ValueError(f"{name} has {has} but the network reads {net.embedding_dim}-d ones: embed the documents with "
+                         "the encoder the network was built for, or build it for this data.")
+    if data.labels is not None and net.classifier is not None and data.labels.max() >= net.classifier.out_features:
+        raise ValueError(f"{name} has labels up to {data.labels.max()} but the network's label head has "
+                         f"{net.classifier.out_features} classes: build it with n_labels={data.labels.max() + 1}.")
 
 def _check_callbacks(callbacks) -> list:
     "`callbacks` as a list of functions (None: none; a single function: that one), or a TypeError that shows the form."
@@ -230,13 +245,18 @@ def fit_network(net:CTMNet, # the model to train (in place)
     callbacks = _check_callbacks(callbacks)
     batch_size = _check_int("batch_size", batch_size, 2, " BatchNorm needs at least two documents per batch.")
     _check_int("patience", patience, 1)
-    if not min_delta >= 0: raise ValueError(f"min_delta must be 0 or more (an improvement smaller than it does not count), got {min_delta}.")
+    lr, momentum = _check_float("lr", lr, 0, lo_open=True), _check_float("momentum", momentum, 0, 1)   # NumPy numbers too
+    kl_weight, min_delta = _check_float("kl_weight", kl_weight, 0), _check_float("min_delta", min_delta, 0)
     if len(data) < 2: raise ValueError(f"training needs at least 2 documents, got {len(data)}.")
     if resume is not None and getattr(resume, "state", None) is None:
         raise ValueError("resume= needs the History returned by fit_network (it carries the state to continue from).")
     if resume is not None and resume.state.best is not None and valid is None:   # (its best weights would win again)
         raise ValueError("this run was trained with validation documents: pass the same valid= to continue it.")
-    lr, momentum, kl_weight = float(lr), float(momentum), float(kl_weight)   # NumPy numbers too
+    _check_fits(net, data, "data")
+    if valid is not None: _check_fits(net, valid, "valid")
+    if vocab is not None and len(vocab) != net.vocab_size:
+        raise ValueError(f"vocab has {len(vocab)} words but the network has {net.vocab_size} (one per bag-of-words column): "
+                         "pass the vocabulary of the training bag of words, in column order.")
     seed = _check_seed(seed)
     if batch_size > len(data):
         warnings.warn(f"batch_size={batch_size} is larger than the {len(data)} training documents: each epoch is a single "

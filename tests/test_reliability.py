@@ -571,8 +571,9 @@ def test_save_accepts_the_same_settings_and_refuses_invalid_ones(tmp_path):
 
 def test_top_documents_and_evaluate_explain_bad_requests(fitted):
     with pytest.raises(ValueError, match="n_docs must be"): fitted.top_documents(0, n_docs=-2)
-    with pytest.raises(ValueError, match="none has 1 or more words of the given vocabulary"):
-        fitted.evaluate(["das ist ein ganz anderer text", "noch einer"], top_n=5, top_k=5)
+    with pytest.warns(UserWarning, match="none of them has a word of the model's vocabulary"):   # scored, not refused
+        res = fitted.evaluate(["das ist ein ganz anderer text", "noch einer"], top_n=5, top_k=5)
+    assert np.isnan(res["npmi_window"]) and np.isnan(res["c_v"]) and res["topic_diversity"] > 0
 
 
 @pytest.mark.parametrize("setup, call", [
