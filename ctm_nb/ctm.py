@@ -574,6 +574,8 @@ def _write_model_folder(path, tensors:dict, config:str) -> Path:
     "Write `tensors` (model.safetensors) and `config` (config.json) to the folder `path` atomically; returns the path."
     path = Path(path).expanduser()
     if path.is_file(): raise FileExistsError(f"{path} is a file: save a model to a folder path (e.g. {path.with_suffix('')}_model).")
+    if (up := next(q for q in path.parents if q.exists())).is_file():   # (the filesystem root always exists)
+        raise FileExistsError(f"{up} is a file, so {path} cannot be a folder inside it: choose another path.")
     if path.is_dir() and not _is_model_folder(path):
         raise FileExistsError(f"{path} exists and holds other files than a ctm_nb model; save only replaces a saved "
                               f"model. Choose a new folder, e.g. {path / 'ctm_model'}.")
@@ -714,10 +716,14 @@ def load(cls:CTM,
     if cfg["model_class"] == "LDA":
         raise TypeError(f"{path} holds the LDA baseline, not a {cls.__name__}: use ctm_nb.baselines.LDA.load.")
     klass = MODELS.get(cfg["model_class"])
-    if klass is None or klass.inputs != cfg["inputs"]:
+    if klass is None:
         raise ValueError(f"{path}/config.json names an unknown model class {cfg['model_class']!r} (inputs {cfg['inputs']!r}).")
+    if klass.inputs != cfg["inputs"]:
+        raise ValueError(f"{path}/config.json names model class {cfg['model_class']!r} with inputs {cfg['inputs']!r}, which "
+                         f"do not go together ({klass.__name__} reads {klass.inputs!r}): the file was edited or damaged.")
     if not issubclass(klass, cls): raise TypeError(f"{path} holds a {klass.__name__}, not a {cls.__name__}: use {klass.__name__}.load.")
     hp = {k: v for k, v in cfg["hparams"].items() if k in _HPARAMS}
+    resolve_device(device)   # a bad `device` is the caller's mistake, not config.json's: checked outside the try below
     hp["device"] = device
     try: tm = klass(**hp)
     except (TypeError, ValueError) as e: raise ValueError(f"{path}/config.json holds invalid settings: {e}") from None

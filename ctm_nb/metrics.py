@@ -51,6 +51,7 @@ def _check_found(words, counts):
 # %% ../nbs/06_metrics.ipynb #7fb6820c
 def _vocab_columns(vocab) -> dict[str, int]:
     "Each word's column in `bow`: words are compared as text, like topic words and tokens, and each may appear once."
+    if vocab is None: raise ValueError("`bow` needs its `vocab` (one word per column)")
     if isinstance(vocab, str): raise ValueError("`vocab` must be a list of words, one per column of `bow`, not one string")
     if isinstance(vocab, Mapping):   # its keys' order is not the column order
         raise ValueError("`vocab` is a mapping, whose order is not the column order of `bow`: pass the words in column "
@@ -66,7 +67,6 @@ def _vocab_columns(vocab) -> dict[str, int]:
 def _doc_counts(words, texts=None, bow=None, vocab=None) -> tuple[np.ndarray, int]:
     "Document co-occurrence counts of `words` from `bow`+`vocab` or from `texts`."
     if bow is not None:
-        if vocab is None: raise ValueError("`bow` needs its `vocab` (one word per column)")
         bow, col = sp.csr_matrix(bow), _vocab_columns(vocab)
         if bow.shape[1] != len(vocab): raise ValueError(f"`bow` has {bow.shape[1]} columns but `vocab` has {len(vocab)} words")
         _check_found(words, [w in col for w in words])
@@ -395,6 +395,9 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
                    ) -> dict[str, float]: # npmi_window, npmi_doc, c_v (NaN without their corpus), topic_diversity, inverted_rbo (NaN for one topic)
     "The standard topic-quality metrics of one model in a dict of floats."
     topics = _topic_lists(topics)
+    _topic_lists(topics, top_k, name="top_k", all_n=True)   # what the quick scores at the end need, checked before
+    if len(topics) > 1: _topic_lists(topics, top_n, name="top_n", all_n=True)   # the slow ones run
+    if bow is not None: _vocab_columns(vocab)
     if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score
     nan = float("nan")
     out = {"npmi_window": nan, "npmi_doc": nan, "c_v": nan}

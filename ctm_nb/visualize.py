@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/visualize.html.md"""
 
 # %% ../nbs/10_visualize.ipynb #0fa34c61
 from __future__ import annotations
-import html, io, json, numbers, re, uuid, warnings
+import html, io, json, numbers, re, tempfile, uuid, warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -440,38 +440,48 @@ def save_figures(tm:Any, # a fitted model
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
     _check_model(tm, "save_figures")
     _check_corpus_held(tm, "save_figures")              # before writing anything, like the labels' check:
-    _theta_rows(tm, labels)
+    _theta_rows(tm, labels); dpi = _check_int("dpi", dpi, 1)
+    if not isinstance(pyldavis, (bool, np.bool_)): raise TypeError(f"pyldavis must be True or False, got {pyldavis!r}.")
+    if not isinstance(summary, (str, type(None))): raise TypeError(f"summary must be a str or None, got {summary!r}.")
     out = Path(out).expanduser()
-    index = out / "index.html"
-    if index.exists():   # an earlier report, replaced whole (none of its files may outlive it), or someone else's page
-        if _SAVED_BY not in index.read_text(encoding="utf-8", errors="replace"):
-            raise FileExistsError(f"{index} exists and was not written by save_figures: choose another folder, e.g. "
-                                  f"{out / 'topics'}.")
-        for f in [*(out / f"{n}.png" for n in FIGURES), out / "pyldavis.html"]: f.unlink(missing_ok=True)
+    if out.exists() and not out.is_dir(): raise FileExistsError(f"{out} is a file: save_figures writes a folder, choose another path.")
+    index, files = out / "index.html", [*(out / f"{n}.png" for n in FIGURES), out / "pyldavis.html"]
+    if index.exists() and _SAVED_BY not in index.read_text(encoding="utf-8", errors="replace"):
+        raise FileExistsError(f"{index} exists and was not written by save_figures: choose another folder, e.g. "
+                              f"{out / 'topics'}.")
+    if not index.exists() and (clash := [f.name for f in files if f.exists()]):   # your own file of a report's name
+        raise FileExistsError(f"{out / clash[0]} exists, and {out} holds no report of save_figures to replace: choose "
+                              f"another folder, e.g. {out / 'topics'}.")
     out.mkdir(parents=True, exist_ok=True)
     figs = dict(training=lambda: plot_training(tm), top_words=lambda: plot_top_words(tm),
                 doc_topics=lambda: plot_doc_topics(tm, labels), topic_similarity=lambda: plot_topic_similarity(tm),
                 doc_map=lambda: plot_doc_map(tm, labels))
-    paths = {}
-    for name in FIGURES:
-        if name == "training" and not hasattr(tm.history, "logs"): continue   # loaded, or the LDA baseline (no epochs)
-        paths[name] = out / f"{name}.png"
-        paths[name].write_bytes(figure_png(figs[name](), dpi))
-    if pyldavis: paths["pyldavis"] = save_pyldavis(tm, out / "pyldavis.html")
+    with tempfile.TemporaryDirectory(dir=out, prefix=".save_figures-") as tmp:   # the new report, staged: an error (or
+        new = Path(tmp)                                                           # Ctrl-C) leaves the earlier one whole
+        for name in FIGURES:
+            if name == "training" and not hasattr(tm.history, "logs"): continue   # loaded, or the LDA baseline (no epochs)
+            (new / f"{name}.png").write_bytes(figure_png(figs[name](), dpi))
+        if pyldavis: save_pyldavis(tm, new / "pyldavis.html")
+        _write_index(tm, new, summary, pyldavis)
+        paths = {f.stem: out / f.name for f in sorted(new.iterdir(), key=lambda f: f.name == "index.html")}   # (index last)
+        for name, path in paths.items(): (new / path.name).replace(path)   # one rename per file, in the same folder
+    for f in files:   # the earlier report's files this one lacks
+        if f.stem not in paths: f.unlink(missing_ok=True)
+    return {n: paths[n] for n in [*FIGURES, "pyldavis", "index"] if n in paths}
+
+def _write_index(tm, out:Path, summary, pyldavis:bool):
+    "The report's index.html in `out`: title, the topics' top words, the PNGs found there and the pyLDAvis page."
     title, topics = f"{type(tm).__name__}: {tm.n_topics} topics, {_documents(tm.corpus)}", tm.topics(10)
     items = "".join(f"<li>{html.escape(' '.join(w))}</li>" for w in topics)   # (the list numbers them from 0)
     head = "" if summary is None else f"<p>{html.escape(summary)}</p>"
-    imgs = "".join(f'<h2>{n.replace("_", " ")}</h2><img src="{p.name}" alt="{n}" style="max-width:100%">'
-                   for n, p in paths.items() if p.suffix == ".png")
+    imgs = "".join(f'<h2>{n.replace("_", " ")}</h2><img src="{n}.png" alt="{n}" style="max-width:100%">'
+                   for n in FIGURES if (out / f"{n}.png").exists())
     frame = ('<h2>pyLDAvis</h2><p><a href="pyldavis.html">open on its own</a></p>'
              '<iframe src="pyldavis.html" style="width:1250px;height:880px;border:0"></iframe>') if pyldavis else ""
     note = _two_rankings(tm, topics) if pyldavis else ""   # (it names the pyLDAvis page: only when there is one)
-    paths["index"] = out / "index.html"
-    paths["index"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
-                              f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
-                              f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>",
-                              encoding="utf-8")
-    return paths
+    (out / "index.html").write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
+                                    f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
+                                    f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>", encoding="utf-8")
 
 # %% ../nbs/10_visualize.ipynb #4e08eb5c
 from .data import _add_param_docs

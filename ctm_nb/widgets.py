@@ -252,9 +252,11 @@ def _train(self:TrainingDashboard, cfg:dict):
         tm = klass(**cfg, seed=self.seed, progress=False, **self.model_kwargs)
         if klass is not ProdLDA and self.embeddings is None:
             self.status.value = f"Computing the sentence embeddings of {len(self.docs):,} documents (once)…"
-            self._encoder = tm._encoder_to_use()   # the dashboard made them: the model can embed new documents the same way
-            self.embeddings = embed(self.docs, self._encoder, max_seq_length=tm.max_seq_length,
-                                    device=None if tm.device == "auto" else tm.device, progress=False)
+            # the dashboard made them: the model can embed new documents the same way, with the encoder that really made
+            # them (offline, the packaged MiniLM stands in for a model that is not on disk, as in `fit`)
+            self.embeddings, self._encoder = embed(self.docs, tm._encoder_to_use(), max_seq_length=tm.max_seq_length,
+                                                   device=None if tm.device == "auto" else tm.device, progress=False,
+                                                   return_encoder=True)
         self.status.value = f"Training {klass.__name__} with {tm.n_topics} topics…"
         if self._stop_flag.is_set():   # Stop pressed while the embeddings were computed: no epoch to wait for
             msg, style = "Stopped before training; the embeddings are kept for the next <b>Start</b>.", "warning"
