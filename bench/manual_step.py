@@ -6,7 +6,8 @@ usual autograd step, both followed by the same fused Adam.
 
 It checks first that the hand-written step is the same maths (same loss, same gradients up to float rounding, same
 BatchNorm running statistics, the same random numbers drawn in the same order), trains one epoch both ways from the
-same seed, then times the two steps in alternating rounds and counts the operators each runs. Writes
+same seed, then times the two steps in alternating rounds and counts the operators each runs. A third row times the
+autograd step with its forward pass under bfloat16 autocast (the products AMX can run), whose numbers differ. Writes
 <out>/manual_step.md and .json. Run it with nothing else busy on the machine.
 
 This is a measurement, not a code path of ctm_nb: the step covers only the default network (CombinedTM, softplus,
@@ -106,8 +107,9 @@ def main(argv=None) -> dict:
     if n_batches < 10 + a.steps: raise SystemExit(f"need {10 + a.steps} full batches, the corpus has {n_batches}")
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
 
-    def trainer(manual):
-        "A fresh network (seed 0) and a function that trains it on batch i of `order`, by autograd or by hand."
+    def trainer(manual, bf16=False):
+        """A fresh network (seed 0) and a function that trains it on batch i of `order`: by autograd (with `bf16`, its
+        forward pass under bfloat16 autocast, whose products AMX can run) or by hand."""
         with seeded(0): net = CTMNet(data.vocab_size, data.embedding_dim, 50)
         net.train()
         if manual:
@@ -118,9 +120,10 @@ def main(argv=None) -> dict:
             if manual: loss = manual_step(net, b.bow, b.embeddings)
             else:
                 opt.zero_grad(set_to_none=True)
-                loss = net.loss(net(b.bow, b.embeddings), b.bow)["loss"]; loss.backward()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16): out = net(b.bow, b.embeddings)
+                loss = net.loss(out, b.bow)["loss"]; loss.backward()
             opt.step()
-            return loss.detach()
+            return loss.detach().float()
         return net, step
 
     # 1. the same maths: one batch, the same seed for the random draws
@@ -137,8 +140,11 @@ def main(argv=None) -> dict:
     torch.manual_seed(2); ea = torch.stack([sa(i) for i in range(n_batches)])
     torch.manual_seed(2); em = torch.stack([sm(i) for i in range(n_batches)])
     epoch_diff = ((ea - em).abs() / ea.abs()).max().item()
+    nb, sb = trainer(False, bf16=True)   # the same epoch with bfloat16 products: not the same numbers
+    torch.manual_seed(2); eb = torch.stack([sb(i) for i in range(n_batches)])
+    bf16_diff = ((ea - eb).abs() / ea.abs()).max().item()
     # 3. speed: alternating rounds after 10 warm-up steps each, and the operators per step
-    steps = {"autograd": trainer(False)[1], "by hand": trainer(True)[1]}
+    steps = {"autograd": trainer(False)[1], "by hand": trainer(True)[1], "autograd, bfloat16 autocast": trainer(False, True)[1]}
     for s in steps.values():
         for i in range(10): s(i)
     ms = {k: [] for k in steps}
@@ -158,7 +164,8 @@ def main(argv=None) -> dict:
                machine=m, versions=versions(), n_docs=len(data), batch_size=a.batch_size, steps=a.steps,
                rounds=a.rounds, first_loss=[la.item(), lm.item()], max_grad_diff_rel=grad_diff,
                max_running_stat_diff=stats_diff, epoch_max_loss_diff_rel=epoch_diff,
-               epoch_mean_loss=[ea.mean().item(), em.mean().item()], ms_per_step=ms, median_ms=med, aten_ops_per_step=ops)
+               epoch_mean_loss=[ea.mean().item(), em.mean().item()], bf16_epoch_max_loss_diff_rel=bf16_diff,
+               bf16_epoch_mean_loss=eb.mean().item(), ms_per_step=ms, median_ms=med, aten_ops_per_step=ops)
     L = ["# A training step by hand, against autograd (CPU)", "",
          f"Command: `{res['command']}`  ",
          f"Machine: {m['cpu']}" + (f" ({m['simd']})" if m.get("simd") else "") + f", {m['cores']} cores, torch threads "
@@ -169,11 +176,14 @@ def main(argv=None) -> dict:
          f"{la.item():.6g} (autograd) and {lm.item():.6g} (by hand); the largest gradient difference is "
          f"{grad_diff:.1e} of the largest gradient entry; BatchNorm running statistics differ by at most {stats_diff:.1e}. "
          f"One epoch ({n_batches} steps) each way from the same seed: per-step losses differ by at most "
-         f"{epoch_diff:.1e} (relative); mean loss {ea.mean().item():.6g} and {em.mean().item():.6g}.", "",
+         f"{epoch_diff:.1e} (relative); mean loss {ea.mean().item():.6g} and {em.mean().item():.6g}. The forward pass "
+         f"under bfloat16 autocast is other maths: its per-step losses differ by up to {bf16_diff:.1e}, mean loss "
+         f"{eb.mean().item():.6g}.", "",
          "| step | ms per step (median) | rounds | aten operators per step |", "| --- | ---: | --- | ---: |"]
     for k in steps:
         L.append(f"| {k} | {med[k]:.2f} | {', '.join(f'{v:.2f}' for v in ms[k])} | {ops[k]:.0f} |")
-    L += ["", f"By hand / autograd: {med['by hand'] / med['autograd']:.2f} of the time per step."]
+    L += ["", f"By hand / autograd: {med['by hand'] / med['autograd']:.2f} of the time per step; bfloat16 autocast / "
+          f"autograd: {med['autograd, bfloat16 autocast'] / med['autograd']:.2f}."]
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / "manual_step.md").write_text("\n".join(L) + "\n")
     (out / "manual_step.json").write_text(json.dumps(res, indent=1) + "\n")
