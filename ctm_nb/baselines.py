@@ -16,7 +16,8 @@ from scipy.special import psi
 from sklearn.decomposition import LatentDirichletAllocation
 from fastcore.basics import patch
 import ctm_nb
-from .data import Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_seed
+from .data import (Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_bool,
+                         _check_seed)
 from .ctm import (CTM, FORMAT_VERSION, NoVocabularyWarning, _check_corpus, _say_dropped, _jsonable,
                         _model_config, _read_weights, _write_model_folder)
 
@@ -50,8 +51,7 @@ class LDA:
         if learning_method not in ("batch", "online"):
             raise ValueError(f"learning_method must be 'batch' or 'online', got {learning_method!r}.")
         _check_int("batch_size", batch_size, 1)
-        for name, v in (("remove_numbers", remove_numbers), ("progress", progress)):
-            if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}.")
+        _check_bool("remove_numbers", remove_numbers); _check_bool("progress", progress)
         self.doc_topic_prior = _check_prior("doc_topic_prior", doc_topic_prior)
         self.topic_word_prior, self.seed = _check_prior("topic_word_prior", topic_word_prior), _check_seed(seed, 2**32, "NumPy's limit")
         # plain Python values (NumPy ones pass the checks), which scikit-learn and the saved config.json expect

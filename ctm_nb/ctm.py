@@ -16,8 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from fastcore.basics import patch
 import ctm_nb
-from .data import (Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_seed,
-                         _random_kept)
+from .data import (Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs, _check_int, _check_float, _check_bool,
+                         _check_seed, _random_kept)
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
 from .model import CTMNet, ACTIVATIONS, DECODERS
@@ -97,8 +97,7 @@ def _check_hparams(self:CTM):
     _check_int("min_words", self.min_words, 0)
     _check_int("max_seq_length", self.max_seq_length, 1, none_ok=True)
     _check_seed(self.seed)
-    for k in ("learn_priors", "remove_numbers", "progress"):
-        if not isinstance(getattr(self, k), (bool, np.bool_)): raise TypeError(f"{k} must be True or False, got {getattr(self, k)!r}.")
+    for k in ("learn_priors", "remove_numbers", "progress"): _check_bool(k, getattr(self, k))
     sw = self.stopwords   # (a bad one fails here, not after the embeddings; a list is checked word by word in fit)
     if sw is not None and (not isinstance(sw, Iterable) or isinstance(sw, str) and sw.lower() != "english"): resolve_stopwords(sw)
     if self.cuda_graph not in (None, True, False): raise TypeError(f"cuda_graph must be None, True or False, got {self.cuda_graph!r}.")
@@ -394,8 +393,8 @@ def _check_topic(tm, k) -> int:
 @patch
 def most_likely_topic(self:CTM,
                       theta:np.ndarray|None=None, # (n, K) topic mixtures, e.g. from `transform` (default: the training documents')
-                     ) -> np.ndarray: # (n,) topic index of each document
-    "Most likely topic of each document of `theta` (default: the training documents, -1 for dropped ones)."
+                     ) -> np.ndarray: # (n,) topic index of each document; -1 for a dropped one (a row of NaN in `theta`)
+    "Most likely topic of each document of `theta` (default: the training documents), -1 for dropped ones."
     self._check_fitted()
     if theta is None:
         _check_corpus_held(self, "most_likely_topic() without theta")
@@ -404,7 +403,9 @@ def most_likely_topic(self:CTM,
     if theta.ndim != 2 or theta.shape[1] != self.n_topics:
         raise ValueError(f"theta must hold one row of {self.n_topics} topic shares per document, e.g. from `transform`; "
                          f"got shape {theta.shape}.")
-    return theta.argmax(1)
+    top = theta.argmax(1)
+    if theta.dtype.kind == "f": top[np.isnan(theta).all(1)] = -1   # `corpus.align`'s rows for dropped documents: no topic
+    return top
 
 @patch
 def top_documents(self:CTM,
@@ -487,6 +488,8 @@ def evaluate(self:CTM,
         res.update(label_agreement(labels, theta.argmax(1)))
         return res
     labels = _rows_for(corpus, labels, "labels", kept_rows=docs is None)   # (one per document given: checked here)
+    emb = (None if embeddings is None or self.inputs == "bow" or theta is not None else   # (LDA's transform takes none)
+           _rows_for(corpus, check_embeddings(embeddings), "embeddings", False))
     if docs is not None and len(corpus) < corpus.n_docs:
         n, k = corpus.n_docs, len(corpus)
         warnings.warn((f"NMI, AMI and purity score {k} of the {n} documents: the other {n - k} have no word" if k else
@@ -496,8 +499,7 @@ def evaluate(self:CTM,
         if not k: return {**res, "nmi": math.nan, "ami": math.nan, "purity": math.nan}
     if theta is None:
         kept = [docs[i] for i in corpus.kept]
-        theta = (self.transform(kept) if embeddings is None or self.inputs == "bow" else   # (LDA's takes none)
-                 self.transform(kept, embeddings=_rows_for(corpus, check_embeddings(embeddings), "embeddings", False)))
+        theta = self.transform(kept) if emb is None else self.transform(kept, embeddings=emb)
     res.update(label_agreement(labels, theta.argmax(1)))
     return res
 
@@ -573,8 +575,9 @@ def save(self:CTM,
 def _write_model_folder(path, tensors:dict, config:str) -> Path:
     "Write `tensors` (model.safetensors) and `config` (config.json) to the folder `path` atomically; returns the path."
     path = Path(path).expanduser()
+    if path.name in ("", ".."): path = path.resolve()   # ".", ".." or "/": the folder it names (its name names the staging one)
     if path.is_file(): raise FileExistsError(f"{path} is a file: save a model to a folder path (e.g. {path.with_suffix('')}_model).")
-    if (up := next(q for q in path.parents if q.exists())).is_file():   # (the filesystem root always exists)
+    if (up := next(q for q in (path, *path.parents) if q.exists())).is_file():   # (the last of a path's parents, "." or "/", exists)
         raise FileExistsError(f"{up} is a file, so {path} cannot be a folder inside it: choose another path.")
     if path.is_dir() and not _is_model_folder(path):
         raise FileExistsError(f"{path} exists and holds other files than a ctm_nb model; save only replaces a saved "

@@ -88,6 +88,13 @@ def _tokenize_all(docs, stopwords, remove_numbers):
     return [_tokens(d, sw, table) for d in docs]
 
 # %% ../nbs/00_data.ipynb #827597e5
+def _is_missing(v) -> bool:
+    "None, NaN, NaT or pandas' NA: a value that is not equal to itself, or whose comparison has no truth value."
+    if v is None: return True
+    try: return bool(v != v)
+    except TypeError: return True      # pd.NA: "boolean value of NA is ambiguous"
+    except ValueError: return False    # an array, compared element by element: not one missing value
+
 def _as_docs(docs, name="docs"):
     "Validate `docs` and return it as a list of str."
     if isinstance(docs, (str, bytes)):
@@ -101,8 +108,7 @@ def _as_docs(docs, name="docs"):
                         f"{type(docs).__name__}; an iterator or generator can be wrapped with list(...).")
     for i, d in enumerate(docs):
         if not isinstance(d, str):
-            missing = d is None or isinstance(d, float) or type(d).__name__ in ("NAType", "NaTType")   # (pandas' NA, NaT)
-            hint = " (a missing value? fill it first, e.g. series.fillna(''))" if missing else ""
+            hint = " (a missing value? fill it first, e.g. series.fillna(''))" if _is_missing(d) else ""
             raise TypeError(f"{name}[{i}] is a {type(d).__name__}, not a str{hint}: every document must be a string.")
     return docs
 
@@ -143,6 +149,13 @@ def _check_float(name:str, # the parameter's name, as the caller wrote it
                 else f"{'greater than' if lo_open else 'at least'} {lo}")
         raise ValueError(f"{name} must be {span}, got {value}.")
     return float(value)
+
+def _check_bool(name:str, # the parameter's name, as the caller wrote it
+                value, # the value to check
+               ) -> bool:
+    "`value` as a Python bool, or a TypeError that names `name`: 'False', 0 or None would be read as a truth value."
+    if not isinstance(value, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
 
 # %% ../nbs/00_data.ipynb #a10b9272
 def _build_vocab(tokens, vocab_size):
@@ -192,9 +205,10 @@ _BYTES_PUNCT, _BYTES_PUNCT_DIGITS = _byte_table(False), _byte_table(True)
 
 def _check_vocab(vocab, remove_numbers:bool|None=None, stopwords:frozenset=frozenset()):
     "Validate a user-given vocabulary (warning about words that are never counted); return (list, word -> column dict)."
-    if isinstance(vocab, (str, bytes)) or not isinstance(vocab, (Sequence, np.ndarray)):
+    if hasattr(vocab, "tolist") and not isinstance(vocab, Sequence): vocab = vocab.tolist()   # NumPy array, pandas Index or Series
+    if isinstance(vocab, (str, bytes)) or not isinstance(vocab, Sequence):
         raise TypeError(f"vocab must be a list of words, not {type(vocab).__name__}.")
-    vocab = list(vocab.tolist() if isinstance(vocab, np.ndarray) else vocab)
+    vocab = list(vocab)
     if not vocab: raise ValueError("vocab is empty: pass at least one word.")
     for i, w in enumerate(vocab):
         if not isinstance(w, str): raise TypeError(f"vocab[{i}] is a {type(w).__name__}, not a str.")
@@ -224,7 +238,7 @@ def bag_of_words(docs:Sequence[str], # documents (list, tuple, NumPy array or pa
                  remove_numbers:bool=True, # replace digits by spaces before splitting
                 ) -> sp.csr_matrix: # (len(docs), len(vocab)) float32 word counts, one row per document
     "Clean `docs` like `preprocess` does and count the words of the fixed `vocab`; keeps every document."
-    docs = _as_docs(docs)
+    docs, remove_numbers = _as_docs(docs), _check_bool("remove_numbers", remove_numbers)
     sw = resolve_stopwords(stopwords)
     vocab, index = _check_vocab(vocab, remove_numbers, sw)
     table, btable = (_PUNCT_DIGITS, _BYTES_PUNCT_DIGITS) if remove_numbers else (_PUNCT, _BYTES_PUNCT)
@@ -256,6 +270,9 @@ class Corpus:
                              f"{self.bow.shape[0]} bow rows, {n} kept indices.")
         if self.bow.shape[1] != len(self.vocab):
             raise ValueError(f"bow has {self.bow.shape[1]} columns but the vocabulary has {len(self.vocab)} words.")
+        if self.cleaning is not None:   # a model that takes a corpus over cleans new documents with these settings
+            if "remove_numbers" in self.cleaning: _check_bool("cleaning['remove_numbers']", self.cleaning["remove_numbers"])
+            if "min_words" in self.cleaning: _check_int("cleaning['min_words']", self.cleaning["min_words"], 0)
         if n + len(self.dropped) != self.n_docs:
             raise ValueError(f"{n} kept + {len(self.dropped)} dropped documents != n_docs={self.n_docs}.")
         idx = np.concatenate([self.kept, self.dropped])   # each document is kept or dropped, once: else `align` misplaces rows
@@ -294,6 +311,7 @@ def preprocess(docs:Sequence[str], # documents (list, tuple, NumPy array or pand
     docs = _as_docs(docs)
     if not docs: raise ValueError("docs is empty: pass at least one document.")
     min_words = _check_int("min_words", min_words, 0, " 0 keeps every document.")
+    remove_numbers = _check_bool("remove_numbers", remove_numbers)   # (recorded in the corpus, which a model takes over)
     if stopwords is not None and not isinstance(stopwords, str): stopwords = list(stopwords)   # read once, recorded
     tokens = _tokenize_all(docs, stopwords, remove_numbers)
     built = vocab is None

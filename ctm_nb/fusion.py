@@ -190,7 +190,10 @@ def batch(self:TopicData,
          ) -> Batch:
     "The `Batch` of documents `rows`."
     rows = torch.as_tensor(rows, device=self.device)   # (no copy of a tensor already there: the training loop's case)
-    if rows.ndim != 1: raise ValueError(f"rows must be a 1-D list of row ids, e.g. [0, 2, 5], got shape {tuple(rows.shape)}.")
+    if rows.ndim != 1 or rows.dtype == torch.bool or rows.is_floating_point() or rows.is_complex() or not len(rows):
+        raise ValueError(f"rows must be a non-empty 1-D list of integer row ids, e.g. [0, 2, 5], got {rows.dtype} of "
+                         f"shape {tuple(rows.shape)}.")
+    if rows.dtype not in (torch.int64, torch.int32): rows = rows.long()   # uint8 ids are ids, not a mask
     if sparse is None: sparse = self.device.type == "cpu"
     bow = (sparse_rows(self.indptr, self.indices, self.values, rows, self.vocab_size) if sparse else
            gather_rows(self.indptr, self.indices, self.values, rows, self.vocab_size, self.max_row_nnz))

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
-from .data import _check_int
+from .data import _check_int, _is_missing
 
 # %% auto #0
 __all__ = ['cooccurrence', 'npmi_matrix', 'npmi', 'c_v', 'random_topics', 'topic_diversity', 'rbo', 'inverted_rbo',
@@ -28,7 +28,7 @@ def _as_tokens(texts) -> list[list[str]]:
 
 def _token_list(t, i:int) -> list[str]:
     "Text `i`, given as tokens, as a list of str (topic words are compared as str); a TypeError for a missing value."
-    if t is None or isinstance(t, float) or type(t).__name__ in ("NAType", "NaTType"):   # (pandas' NA, NaT)
+    if _is_missing(t):
         raise TypeError(f"texts[{i}] is a {type(t).__name__}, not a str or a list of tokens (a missing value? fill it "
                         "first, e.g. series.fillna('')): every text must be a string or a list of tokens.")
     return [str(w) for w in t]
@@ -49,8 +49,8 @@ def _check_found(words, counts):
                          "that is this corpus, the words came from a fixed vocabulary: leave them out of it and refit.")
 
 # %% ../nbs/06_metrics.ipynb #7fb6820c
-def _vocab_columns(vocab) -> dict[str, int]:
-    "Each word's column in `bow`: words are compared as text, like topic words and tokens, and each may appear once."
+def _vocab_columns(vocab, n_columns:int) -> dict[str, int]:
+    "Each word's column in a `bow` of `n_columns` columns: words are compared as text, like topic words and tokens, and each may appear once."
     if vocab is None: raise ValueError("`bow` needs its `vocab` (one word per column)")
     if isinstance(vocab, str): raise ValueError("`vocab` must be a list of words, one per column of `bow`, not one string")
     if isinstance(vocab, Mapping):   # its keys' order is not the column order
@@ -62,13 +62,14 @@ def _vocab_columns(vocab) -> dict[str, int]:
         if col.setdefault(w, i) != i:
             raise ValueError(f"`vocab` lists {w!r} twice (columns {col[w]} and {i}; words are compared as text): each "
                              "column of `bow` needs its own word. Add the two columns up and keep one entry.")
+    if n_columns != len(col): raise ValueError(f"`bow` has {n_columns} columns but `vocab` has {len(col)} words")
     return col
 
 def _doc_counts(words, texts=None, bow=None, vocab=None) -> tuple[np.ndarray, int]:
     "Document co-occurrence counts of `words` from `bow`+`vocab` or from `texts`."
     if bow is not None:
-        bow, col = sp.csr_matrix(bow), _vocab_columns(vocab)
-        if bow.shape[1] != len(vocab): raise ValueError(f"`bow` has {bow.shape[1]} columns but `vocab` has {len(vocab)} words")
+        bow = sp.csr_matrix(bow)
+        col = _vocab_columns(vocab, bow.shape[1])
         _check_found(words, [w in col for w in words])
         B = (bow[:, [col[w] for w in words]] > 0).astype(np.float64)
     else:
@@ -329,12 +330,6 @@ def embedding_coherence(topics:Sequence[Sequence[str]], # K topics, each a list 
     return out
 
 # %% ../nbs/06_metrics.ipynb #08b16852
-def _is_missing(v) -> bool:
-    "None, NaN, NaT or pandas' NA (a value that is not equal to itself, or whose comparison has no truth value)."
-    if v is None: return True
-    try: return bool(v != v)
-    except TypeError: return True   # pd.NA: "boolean value of NA is ambiguous"
-
 def _label_texts(y:np.ndarray) -> np.ndarray:
     "1-D labels as text (their classes), refusing missing labels and labels whose values and texts disagree."
     if y.dtype.kind in "USbiu": return y.astype(str)   # one type and nothing missing: nothing to check
@@ -397,7 +392,7 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
     topics = _topic_lists(topics)
     _topic_lists(topics, top_k, name="top_k", all_n=True)   # what the quick scores at the end need, checked before
     if len(topics) > 1: _topic_lists(topics, top_n, name="top_n", all_n=True)   # the slow ones run
-    if bow is not None: _vocab_columns(vocab)
+    if bow is not None: _vocab_columns(vocab, np.shape(bow)[1])
     if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score
     nan = float("nan")
     out = {"npmi_window": nan, "npmi_doc": nan, "c_v": nan}

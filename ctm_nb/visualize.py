@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from .data import _random_kept, _check_int
+from .data import _random_kept, _check_int, _check_float, _check_bool
 from .ctm import CTM, _few, _rows_for, _check_corpus_held, _check_labels, _check_topic
 from .training import History
 
@@ -59,10 +59,10 @@ def _check_model(tm, what:str):
                         "completes: press Start and wait for the run to end, e.g. with `dash.wait()`.)")
 
 def figure_png(fig:Figure, # a matplotlib figure
-               dpi:int=100, # resolution of the PNG
+               dpi:float=100, # resolution of the PNG, in dots per inch
               ) -> bytes: # the PNG file's bytes
     "Render `fig` to PNG bytes with the Agg canvas (no pyplot: safe from a background thread)."
-    buf = io.BytesIO()
+    dpi, buf = _check_float("dpi", dpi, 0, lo_open=True), io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
 
@@ -433,15 +433,14 @@ def _two_rankings(tm, topics:list) -> str:
 def save_figures(tm:Any, # a fitted model
                  out:str|Path, # folder to write into (created)
                  labels:ArrayLike|None=None, # optional label per document, to sort and colour by
-                 dpi:int=110, # resolution of the PNGs
+                 dpi:float=110, # resolution of the PNGs, in dots per inch
                  pyldavis:bool=True, # also write the pyLDAvis page
                  summary:str|None=None, # a line under the page's title, e.g. how long the model trained
                 ) -> dict: # name -> path of every file written
     "Write training curves, top words, document-topic mixtures, topic similarity and document map PNGs, the pyLDAvis page and an index.html."
     _check_model(tm, "save_figures")
     _check_corpus_held(tm, "save_figures")              # before writing anything, like the labels' check:
-    _theta_rows(tm, labels); dpi = _check_int("dpi", dpi, 1)
-    if not isinstance(pyldavis, (bool, np.bool_)): raise TypeError(f"pyldavis must be True or False, got {pyldavis!r}.")
+    _theta_rows(tm, labels); dpi = _check_float("dpi", dpi, 0, lo_open=True); _check_bool("pyldavis", pyldavis)
     if not isinstance(summary, (str, type(None))): raise TypeError(f"summary must be a str or None, got {summary!r}.")
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise FileExistsError(f"{out} is a file: save_figures writes a folder, choose another path.")
