@@ -575,7 +575,9 @@ def save(self:CTM,
 def _write_model_folder(path, tensors:dict, config:str) -> Path:
     "Write `tensors` (model.safetensors) and `config` (config.json) to the folder `path` atomically; returns the path."
     path = Path(path).expanduser()
-    if path.name in ("", ".."): path = path.resolve()   # ".", ".." or "/": the folder it names (its name names the staging one)
+    if path.resolve() in (Path.cwd(), *Path.cwd().parents):   # ".", "..", "/": save would move the working folder away
+        raise ValueError(f"{path} is the working folder or holds it, which save would replace: save into a folder of its "
+                         f"own, e.g. {path / 'ctm_model'}.")
     if path.is_file(): raise FileExistsError(f"{path} is a file: save a model to a folder path (e.g. {path.with_suffix('')}_model).")
     if (up := next(q for q in (path, *path.parents) if q.exists())).is_file():   # (the last of a path's parents, "." or "/", exists)
         raise FileExistsError(f"{up} is a file, so {path} cannot be a folder inside it: choose another path.")

@@ -91,9 +91,10 @@ def _tokenize_all(docs, stopwords, remove_numbers):
 def _is_missing(v) -> bool:
     "None, NaN, NaT or pandas' NA: a value that is not equal to itself, or whose comparison has no truth value."
     if v is None: return True
+    if hasattr(v, "__len__"): return False   # a str, list, array, tensor or Series: never one missing value
     try: return bool(v != v)
-    except TypeError: return True      # pd.NA: "boolean value of NA is ambiguous"
-    except ValueError: return False    # an array, compared element by element: not one missing value
+    except TypeError: return True            # pd.NA: "boolean value of NA is ambiguous"
+    except ArithmeticError: return True      # Decimal("sNaN") refuses to be compared
 
 def _as_docs(docs, name="docs"):
     "Validate `docs` and return it as a list of str."
@@ -271,6 +272,9 @@ class Corpus:
         if self.bow.shape[1] != len(self.vocab):
             raise ValueError(f"bow has {self.bow.shape[1]} columns but the vocabulary has {len(self.vocab)} words.")
         if self.cleaning is not None:   # a model that takes a corpus over cleans new documents with these settings
+            if extra := set(self.cleaning) - {"stopwords", "remove_numbers", "min_words"}:
+                raise ValueError(f"cleaning records only stopwords, remove_numbers and min_words, not {sorted(extra)}.")
+            if "stopwords" in self.cleaning: resolve_stopwords(self.cleaning["stopwords"])
             if "remove_numbers" in self.cleaning: _check_bool("cleaning['remove_numbers']", self.cleaning["remove_numbers"])
             if "min_words" in self.cleaning: _check_int("cleaning['min_words']", self.cleaning["min_words"], 0)
         if n + len(self.dropped) != self.n_docs:

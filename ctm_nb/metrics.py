@@ -6,7 +6,7 @@ Docs: https://ctm-nb.github.io/ctm_nb/metrics.html.md"""
 
 # %% ../nbs/06_metrics.ipynb #306df628
 from __future__ import annotations
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import Callable, Sequence
@@ -27,10 +27,11 @@ def _as_tokens(texts) -> list[list[str]]:
     return [t.split() if isinstance(t, str) else _token_list(t, i) for i, t in enumerate(texts)]
 
 def _token_list(t, i:int) -> list[str]:
-    "Text `i`, given as tokens, as a list of str (topic words are compared as str); a TypeError for a missing value."
-    if _is_missing(t):
-        raise TypeError(f"texts[{i}] is a {type(t).__name__}, not a str or a list of tokens (a missing value? fill it "
-                        "first, e.g. series.fillna('')): every text must be a string or a list of tokens.")
+    "Text `i`, given as tokens, as a list of str (topic words are compared as str); a TypeError for anything else."
+    if not isinstance(t, Iterable):   # a number, None, NaN, pandas' NA: say which text, and how to fill a missing one
+        hint = " (a missing value? fill it first, e.g. series.fillna(''))" if _is_missing(t) else ""
+        raise TypeError(f"texts[{i}] is a {type(t).__name__}, not a str or a list of tokens{hint}: every text must be a "
+                        "string or a list of tokens.")
     return [str(w) for w in t]
 
 def _encode(tokens:list[list[str]], index:dict) -> tuple[np.ndarray, np.ndarray]:
@@ -392,7 +393,7 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
     topics = _topic_lists(topics)
     _topic_lists(topics, top_k, name="top_k", all_n=True)   # what the quick scores at the end need, checked before
     if len(topics) > 1: _topic_lists(topics, top_n, name="top_n", all_n=True)   # the slow ones run
-    if bow is not None: _vocab_columns(vocab, np.shape(bow)[1])
+    if bow is not None: _vocab_columns(vocab, np.shape(bow)[-1])   # (a 1-D bow is one document, as csr_matrix reads it)
     if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score
     nan = float("nan")
     out = {"npmi_window": nan, "npmi_doc": nan, "c_v": nan}
