@@ -20,7 +20,7 @@ from .data import (Corpus, preprocess, bag_of_words, resolve_stopwords, _as_docs
                          _check_seed, _random_kept)
 from .embeddings import DEFAULT_MODEL, embed, check_embeddings, resolve_device
 from .fusion import TopicData, _valid_count
-from .model import CTMNet, ACTIVATIONS, DECODERS
+from .model import CTMNet, ACTIVATIONS, DECODERS, _check_hidden_sizes
 from .training import fit_network, seeded, _check_cuda_graph, _check_callbacks, _finite
 
 # %% auto #0
@@ -82,9 +82,7 @@ def _check_hparams(self:CTM):
     _check_int("n_topics", self.n_topics, 2)
     if self.model_type not in DECODERS: raise ValueError(f"model_type must be one of {DECODERS}, got {self.model_type!r}.")
     if self.activation not in ACTIVATIONS: raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {self.activation!r}.")
-    if not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes:
-        raise ValueError(f"hidden_sizes must be a non-empty tuple of layer widths, e.g. (100, 100), got {self.hidden_sizes!r}.")
-    for h in self.hidden_sizes: _check_int("each of hidden_sizes", h, 1)
+    hidden_sizes = _check_hidden_sizes(self.hidden_sizes)
     _check_float("dropout", self.dropout, 0, 1)
     _check_int("epochs", self.epochs, 1)
     _check_int("batch_size", self.batch_size, 2, " BatchNorm needs at least two documents per batch.")
@@ -105,7 +103,7 @@ def _check_hparams(self:CTM):
     # NumPy numbers pass the checks above; keep plain Python ones, which torch and the saved config.json expect
     for k in ("n_topics", "epochs", "batch_size", "patience", "vocab_size", "min_words"): setattr(self, k, int(getattr(self, k)))
     for k in ("dropout", "lr", "momentum", "kl_weight", "validation_split"): setattr(self, k, float(getattr(self, k)))
-    self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
+    self.hidden_sizes = hidden_sizes
     if self.max_seq_length is not None: self.max_seq_length = int(self.max_seq_length)
     if self.seed is not None: self.seed = int(self.seed)
     for k in ("learn_priors", "remove_numbers", "progress"): setattr(self, k, bool(getattr(self, k)))
@@ -444,7 +442,8 @@ def _absent_words(topics, top_n, bow, vocab) -> list:
 
 def _with_words(corpus) -> Corpus:
     "A corpus of every document (`min_words=0`) cut to those with a vocabulary word, as `min_words=1` leaves it; maybe none."
-    rows, empty = np.flatnonzero(np.diff(corpus.bow.indptr)), np.flatnonzero(np.diff(corpus.bow.indptr) == 0)
+    has = np.diff(corpus.bow.indptr) > 0   # (a row's nonzeros: its vocabulary words)
+    rows, empty = np.flatnonzero(has), np.flatnonzero(~has)
     return Corpus([corpus.texts[i] for i in rows], [corpus.bow_texts[i] for i in rows], rows, empty, corpus.vocab,
                   corpus.bow[rows], corpus.n_docs, {**corpus.cleaning, "min_words": 1})
 

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 import scipy.sparse as sp
 import torch
 from fastcore.basics import patch
-from .data import _check_int
+from .data import _check_int, _check_float
 from .embeddings import check_embeddings
 
 # %% auto #0
@@ -241,10 +241,7 @@ def _valid_count(n:int, # documents to split
                 validation_split:float, # a share in (0, 1) or a count (>= 1) of them
                ) -> int: # how many `split` holds out for validation
     "The number of validation documents `split` takes, or a ValueError when the split would leave a side too small."
-    if not np.isfinite(validation_split):
-        raise ValueError(f"validation_split must be a finite share or count, got {validation_split}.")
-    if validation_split <= 0:
-        raise ValueError(f"validation_split must be a share in (0, 1) or a count >= 1 of the documents to hold out, got {validation_split}.")
+    validation_split = _check_float("validation_split", validation_split, 0, lo_open=True)   # a share or a count
     n_valid = int(round(validation_split * n)) if validation_split < 1 else int(validation_split)
     if not 1 <= n_valid <= n - 2:
         raise ValueError(f"validation_split={validation_split} leaves {n_valid} validation and {n - n_valid} training documents "

@@ -390,21 +390,18 @@ def evaluate_topics(topics:Sequence[Sequence[str]], # K topics, each a list of a
                     top_k:int=25, # words per topic for topic diversity
                    ) -> dict[str, float]: # npmi_window, npmi_doc, c_v (NaN without their corpus), topic_diversity, inverted_rbo (NaN for one topic)
     "The standard topic-quality metrics of one model in a dict of floats."
-    topics = _topic_lists(topics)
-    _topic_lists(topics, top_k, name="top_k", all_n=True)   # what the quick scores at the end need, checked before
-    if len(topics) > 1: _topic_lists(topics, top_n, name="top_n", all_n=True)   # the slow ones run
+    topics, nan = _topic_lists(topics), float("nan")
+    quick = {"topic_diversity": topic_diversity(topics, top_k),   # first: a bad top_k or top_n fails before the slow scores
+             "inverted_rbo": inverted_rbo(topics, top_n) if len(topics) > 1 else nan}
     if bow is not None: _vocab_columns(vocab, np.shape(bow)[-1])   # (a 1-D bow is one document, as csr_matrix reads it)
     if texts is not None: texts = _as_tokens(texts)   # once: a generator would be used up by the first score
-    nan = float("nan")
     out = {"npmi_window": nan, "npmi_doc": nan, "c_v": nan}
     if texts is not None:
         out["npmi_window"] = float(npmi(topics, texts, top_n=top_n, window=10).mean())
         out["c_v"] = float(c_v(topics, texts, top_n=top_n).mean())
     if texts is not None or bow is not None:
         out["npmi_doc"] = float(npmi(topics, None if bow is not None else texts, bow=bow, vocab=vocab, top_n=top_n).mean())
-    out["topic_diversity"] = topic_diversity(topics, top_k)
-    out["inverted_rbo"] = inverted_rbo(topics, top_n) if len(topics) > 1 else nan
-    return out
+    return out | quick
 
 # %% ../nbs/06_metrics.ipynb #8b268f81
 from .data import _add_param_docs

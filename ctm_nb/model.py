@@ -35,6 +35,12 @@ def bow_linear(bow:torch.Tensor|SparseBow, # (B, V) word counts, dense or sparse
         return F.embedding_bag(bow.words, weight, bow.offsets, mode="sum", per_sample_weights=bow.counts)
     return bow @ weight
 
+def _check_hidden_sizes(hidden_sizes) -> tuple:
+    "The widths of the hidden layers as a tuple of ints >= 1 (a list works too: a JSON file gives one), or a clear error."
+    if not isinstance(hidden_sizes, (tuple, list)) or not hidden_sizes:
+        raise ValueError(f"hidden_sizes must be a non-empty tuple (or list) of layer widths, e.g. (100, 100) or (100,), got {hidden_sizes!r}.")
+    return tuple(_check_int("each of hidden_sizes", w, 1) for w in hidden_sizes)
+
 def _uniform(*shape, fan_in):
     "PyTorch's default initialisation of a linear layer with `fan_in` inputs."
     bound = 1 / math.sqrt(fan_in)
@@ -55,9 +61,7 @@ class InferenceNetwork(nn.Module):
         super().__init__()
         if inputs not in INPUTS: raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}.")
         if activation not in ACTIVATIONS: raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}.")
-        if not isinstance(hidden_sizes, (tuple, list)) or not hidden_sizes:
-            raise ValueError(f"hidden_sizes must be a non-empty tuple of layer widths, e.g. (100, 100) or (100,), got {hidden_sizes!r}.")
-        hidden_sizes = [_check_int("each of hidden_sizes", w, 1) for w in hidden_sizes]
+        hidden_sizes = _check_hidden_sizes(hidden_sizes)
         vocab_size = _check_int("vocab_size", vocab_size, 1, " Pass the number of vocabulary words (the bag of words' columns).")
         embedding_dim = 0 if inputs == "bow" else _check_int("embedding_dim", embedding_dim, 1,   # (a "bow" encoder reads none)
             f' A {inputs!r} network reads sentence embeddings of that size: pass their width (384 for MiniLM), or use inputs="bow".')

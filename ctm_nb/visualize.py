@@ -455,32 +455,35 @@ def save_figures(tm:Any, # a fitted model
     figs = dict(training=lambda: plot_training(tm), top_words=lambda: plot_top_words(tm),
                 doc_topics=lambda: plot_doc_topics(tm, labels), topic_similarity=lambda: plot_topic_similarity(tm),
                 doc_map=lambda: plot_doc_map(tm, labels))
+    paths = {}
     with tempfile.TemporaryDirectory(dir=out, prefix=".save_figures-") as tmp:   # the new report, staged: an error (or
         new = Path(tmp)                                                           # Ctrl-C) leaves the earlier one whole
         for name in FIGURES:
             if name == "training" and not hasattr(tm.history, "logs"): continue   # loaded, or the LDA baseline (no epochs)
+            paths[name] = out / f"{name}.png"
             (new / f"{name}.png").write_bytes(figure_png(figs[name](), dpi))
-        if pyldavis: save_pyldavis(tm, new / "pyldavis.html")
-        _write_index(tm, new, summary, pyldavis)
-        paths = {f.stem: out / f.name for f in sorted(new.iterdir(), key=lambda f: f.name == "index.html")}   # (index last)
-        for name, path in paths.items(): (new / path.name).replace(path)   # one rename per file, in the same folder
+        if pyldavis:
+            paths["pyldavis"] = out / "pyldavis.html"
+            save_pyldavis(tm, new / "pyldavis.html")
+        paths["index"] = out / "index.html"
+        _write_index(tm, new / "index.html", summary, [n for n in paths if n in FIGURES], pyldavis)
+        for p in paths.values(): (new / p.name).replace(p)   # one rename per file, in the same folder, index.html last
     for f in files:   # the earlier report's files this one lacks
-        if f.stem not in paths: f.unlink(missing_ok=True)
-    return {n: paths[n] for n in [*FIGURES, "pyldavis", "index"] if n in paths}
+        if f not in paths.values(): f.unlink(missing_ok=True)
+    return paths
 
-def _write_index(tm, out:Path, summary, pyldavis:bool):
-    "The report's index.html in `out`: title, the topics' top words, the PNGs found there and the pyLDAvis page."
+def _write_index(tm, path:Path, summary, figures:list, pyldavis:bool):
+    "The report's index.html at `path`: title, the topics' top words, the PNGs of `figures` and the pyLDAvis page."
     title, topics = f"{type(tm).__name__}: {tm.n_topics} topics, {_documents(tm.corpus)}", tm.topics(10)
     items = "".join(f"<li>{html.escape(' '.join(w))}</li>" for w in topics)   # (the list numbers them from 0)
     head = "" if summary is None else f"<p>{html.escape(summary)}</p>"
-    imgs = "".join(f'<h2>{n.replace("_", " ")}</h2><img src="{n}.png" alt="{n}" style="max-width:100%">'
-                   for n in FIGURES if (out / f"{n}.png").exists())
+    imgs = "".join(f'<h2>{n.replace("_", " ")}</h2><img src="{n}.png" alt="{n}" style="max-width:100%">' for n in figures)
     frame = ('<h2>pyLDAvis</h2><p><a href="pyldavis.html">open on its own</a></p>'
              '<iframe src="pyldavis.html" style="width:1250px;height:880px;border:0"></iframe>') if pyldavis else ""
     note = _two_rankings(tm, topics) if pyldavis else ""   # (it names the pyLDAvis page: only when there is one)
-    (out / "index.html").write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
-                                    f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
-                                    f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>", encoding="utf-8")
+    path.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{_SAVED_BY}<title>{html.escape(title)}</title></head>'
+                    f'<body style="font-family:sans-serif;margin:2em"><h1>{html.escape(title)}</h1>'
+                    f"{head}<ol start=0>{items}</ol>{note}{imgs}{frame}</body></html>", encoding="utf-8")
 
 # %% ../nbs/10_visualize.ipynb #4e08eb5c
 from .data import _add_param_docs

@@ -80,6 +80,7 @@ def test_manual_step(sample_embeddings, tmp_path):
                    sample_embeddings, "--out", str(tmp_path)])
     a, b = res["first_loss"]
     assert abs(a - b) <= 1e-5 * abs(a) and res["max_grad_diff_rel"] < 1e-5 and res["max_running_stat_diff"] < 1e-5
+    assert res["same_maths"]
     assert res["epoch_max_loss_diff_rel"] < 1e-2 and list(res["median_ms"]) == ["autograd", "by hand", "autograd, bfloat16 autocast"]
     assert res["bf16_epoch_max_loss_diff_rel"] > 0   # bfloat16 products: other numbers
     assert all(v > 0 for v in res["median_ms"].values()) and all(v > 10 for v in res["aten_ops_per_step"].values())
